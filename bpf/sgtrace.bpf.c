@@ -1,0 +1,772 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * sgtrace.bpf.c: the kernel side of sgtrace, a tracer of scatter-gather DMA mappings.
+ *
+ * Every hook comes in several flavours (fentry/fexit, tp_btf, kprobe/kretprobe, raw_tp or
+ * tracepoint); user space (user/attach.c) decides per hook group which flavour this kernel
+ * supports and turns autoload off for the others, so exactly one flavour of each group runs.
+ * The flavours only decode their arguments and call the common handlers below.
+ *
+ * State: "live" maps each mapped scatterlist address to its map call (struct sgt_live);
+ * "devs" holds per-device names, counters and the completed-unbind generation; "recent"
+ * remembers scatterlists that were unmapped, to tell a double unmap from an unknown one and to
+ * count table frees. Findings that happen while tracing go to the "events" ring buffer; the
+ * end-of-run findings (leak, outlives_unbind) are read from "live" by user space.
+ * docs/sgtrace.md states the rule that gives every mapping at most one finding.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "sgtrace.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+#define SG_CHAIN 0x01UL /* include/linux/scatterlist.h: page_link bits */
+#define SG_END 0x02UL
+#define SG_PAGE_LINK_MASK (SG_CHAIN | SG_END)
+#define MAX_WALK (1 << 20) /* scatterlist entries walked to sum the bytes of one map */
+#define NO_STACK ((__u32)-1)
+#define EEXIST 17
+#define PAGE_SHIFT 12
+
+/* Configuration, set by user space before load. */
+const volatile __u32 filter_enabled = 0;	 /* --device given */
+const volatile char filter_name[SGT_NAME_LEN] = {}; /* --device NAME */
+/* Address of the kernel variable page_offset_base (x86-64 with CONFIG_RANDOMIZE_MEMORY), found
+ * in /proc/kallsyms by user space; 0 when unknown: page-sized scatterlist chunks freed with
+ * free_page() are then not observed (see docs/sgtrace.md, limits). */
+const volatile __u64 page_offset_base_addr = 0;
+
+__u64 page_offset_cached = 0;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 1000000); /* --max-mappings */
+	__type(key, __u64);
+	__type(value, struct sgt_live);
+} live SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, __u32);
+} recent SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);
+	__type(value, struct sgt_dev);
+} devs SEC(".maps");
+
+/* Devices inside device_release_driver_internal() that had a driver at its entry. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u64);
+	__type(value, __u32);
+} unbinding SEC(".maps");
+
+/* kprobe -> kretprobe: the arguments of a map call, per thread. */
+struct map_stash {
+	__u64 dev;
+	__u64 arg; /* struct sg_table * or struct scatterlist * */
+	__u32 nents;
+	__u32 dir;
+	__u32 stack_id;
+	__u32 is_sgtable;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 10240);
+	__type(key, __u64);
+	__type(value, struct map_stash);
+} map_stash SEC(".maps");
+
+/* kprobe -> kretprobe of device_release_driver_internal: the devices, per thread (it nests
+ * when a device's removal deletes child devices). */
+#define UNBIND_NEST 4
+struct unbind_stash {
+	__u64 dev[UNBIND_NEST];
+	__u32 depth;
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u64);
+	__type(value, struct unbind_stash);
+} unbind_stash SEC(".maps");
+
+struct comm {
+	char comm[SGT_COMM_LEN];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 8192);
+	__type(key, __u32);
+	__type(value, struct comm);
+} comms SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(max_entries, 16384);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, SGT_STACK_DEPTH * sizeof(__u64));
+} stacks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SGT_STAT_NR);
+	__type(key, __u32);
+	__type(value, __u64);
+} stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 20);
+} events SEC(".maps");
+
+static __always_inline void stat_inc(__u32 idx)
+{
+	__u64 *v = bpf_map_lookup_elem(&stats, &idx);
+
+	if (v)
+		(*v)++;
+}
+
+static __always_inline __u32 stack_of(void *ctx)
+{
+	long id = bpf_get_stackid(ctx, &stacks, 0);
+
+	if (id < 0) {
+		stat_inc(SGT_STAT_LOST_STACK);
+		return NO_STACK;
+	}
+	return id;
+}
+
+static __always_inline int name_matches(const char *name)
+{
+	for (int i = 0; i < SGT_NAME_LEN; i++) {
+		if (name[i] != filter_name[i])
+			return 0;
+		if (!name[i])
+			return 1;
+	}
+	return 1;
+}
+
+static __always_inline void fill_driver(struct sgt_dev *d, struct device *dev)
+{
+	struct device_driver *drv = BPF_CORE_READ(dev, driver);
+	const char *name;
+
+	if (!drv)
+		return;
+	name = BPF_CORE_READ(drv, name);
+	if (name)
+		bpf_probe_read_kernel_str(d->driver, sizeof(d->driver), name);
+}
+
+/* The device's entry, created on first sight. NULL if the map is full (counted). */
+static struct sgt_dev *get_dev(struct device *dev)
+{
+	__u64 key = (__u64)dev;
+	struct sgt_dev *d, z = {};
+	const char *name;
+	long err;
+
+	d = bpf_map_lookup_elem(&devs, &key);
+	if (d) {
+		if (!d->driver[0])
+			fill_driver(d, dev);
+		return d;
+	}
+	name = BPF_CORE_READ(dev, kobj.name);
+	if (name)
+		bpf_probe_read_kernel_str(z.name, sizeof(z.name), name);
+	fill_driver(&z, dev);
+	z.match = filter_enabled ? name_matches(z.name) : 1;
+	err = bpf_map_update_elem(&devs, &key, &z, BPF_NOEXIST);
+	if (err && err != -EEXIST) {
+		stat_inc(SGT_STAT_LOST_DEV_FULL);
+		return NULL;
+	}
+	return bpf_map_lookup_elem(&devs, &key);
+}
+
+static __always_inline void remember_comm(__u32 pid)
+{
+	struct comm c;
+
+	if (bpf_map_lookup_elem(&comms, &pid))
+		return;
+	bpf_get_current_comm(c.comm, sizeof(c.comm));
+	bpf_map_update_elem(&comms, &pid, &c, BPF_ANY);
+}
+
+struct walk_ctx {
+	__u64 sg;
+	__u64 bytes;
+	__u32 left;
+	__u32 sgsz;
+};
+
+/* A pointer turned into a plain number for the verifier: the walk below does arithmetic on
+ * it, which on a BTF-typed pointer keeps the verifier from converging on the loop. */
+static __always_inline __u64 launder(__u64 v)
+{
+	__u64 out = 0;
+
+	bpf_probe_read_kernel(&out, sizeof(out), &v);
+	return out;
+}
+
+/* One step of sg_next() (include/linux/scatterlist.h), summing the entry lengths. */
+static long walk_step(__u32 idx, struct walk_ctx *c)
+{
+	struct scatterlist *sg = (void *)c->sg, *next;
+	unsigned long link;
+
+	if (!sg)
+		return 1;
+	c->bytes += BPF_CORE_READ(sg, length);
+	if (--c->left == 0)
+		return 1;
+	link = BPF_CORE_READ(sg, page_link);
+	if (link & SG_END)
+		return 1;
+	next = (void *)(c->sg + c->sgsz);
+	link = BPF_CORE_READ(next, page_link);
+	if (link & SG_CHAIN)
+		next = (void *)(link & ~SG_PAGE_LINK_MASK);
+	c->sg = (__u64)next;
+	return 0;
+}
+
+static __always_inline __u64 sg_bytes(struct scatterlist *sgl, int nents)
+{
+	struct walk_ctx c = {
+		.sg = launder((__u64)sgl),
+		.left = nents,
+		.sgsz = bpf_core_type_size(struct scatterlist),
+	};
+
+	if (nents <= 0)
+		return 0;
+	bpf_loop(nents < MAX_WALK ? nents : MAX_WALK, walk_step, &c, 0);
+	return c.bytes;
+}
+
+static __always_inline void emit(struct sgt_event *src)
+{
+	struct sgt_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+
+	if (!e) {
+		stat_inc(SGT_STAT_LOST_RINGBUF);
+		return;
+	}
+	__builtin_memcpy(e, src, sizeof(*e));
+	bpf_ringbuf_submit(e, 0);
+}
+
+static __always_inline void fill_from_live(struct sgt_event *e, __u64 sgl, struct sgt_live *v)
+{
+	struct comm *c;
+	__u32 pid = v->pid;
+
+	e->sgl = sgl;
+	e->dev = v->dev;
+	e->ts_map = v->ts;
+	e->bytes = v->bytes;
+	e->dir = v->dir;
+	e->nents = v->nents;
+	e->mapped = v->mapped;
+	e->pid = v->pid;
+	e->stack_id = v->stack_id;
+	e->gen = v->gen;
+	c = bpf_map_lookup_elem(&comms, &pid);
+	if (c)
+		__builtin_memcpy(e->comm, c->comm, sizeof(e->comm));
+}
+
+static __always_inline void fill_current(struct sgt_event *e, void *ctx)
+{
+	e->ts = bpf_ktime_get_ns();
+	e->upid = bpf_get_current_pid_tgid() >> 32;
+	e->ustack_id = stack_of(ctx);
+	bpf_get_current_comm(e->ucomm, sizeof(e->ucomm));
+}
+
+/* A map call returned: mapped > 0 entries, or failed (mapped <= 0). */
+static __always_inline void on_map(void *ctx, struct device *dev, struct scatterlist *sgl,
+				   int nents, int mapped, int dir, __u32 stack_id)
+{
+	__u64 key = (__u64)sgl;
+	struct sgt_live v = {}, *old;
+	struct sgt_dev *d;
+	long err;
+
+	d = get_dev(dev);
+	if (d && !d->match)
+		return;
+	if (mapped <= 0) {
+		struct sgt_event e = {};
+
+		stat_inc(SGT_STAT_MAP_FAILED);
+		if (d)
+			__sync_fetch_and_add(&d->map_failed, 1);
+		e.kind = SGT_MAP_FAILED;
+		e.sgl = key;
+		e.dev = (__u64)dev;
+		e.dir = dir;
+		e.nents = nents;
+		e.detail = (__u32)mapped;
+		fill_current(&e, ctx);
+		e.pid = e.upid;
+		e.stack_id = stack_id == NO_STACK ? e.ustack_id : stack_id;
+		__builtin_memcpy(e.comm, e.ucomm, sizeof(e.comm));
+		emit(&e);
+		return;
+	}
+	v.dev = (__u64)dev;
+	v.ts = bpf_ktime_get_ns();
+	v.bytes = sg_bytes(sgl, nents);
+	v.pid = bpf_get_current_pid_tgid() >> 32;
+	v.stack_id = stack_id == NO_STACK ? stack_of(ctx) : stack_id;
+	v.nents = nents;
+	v.mapped = mapped;
+	v.dir = dir;
+	v.gen = d ? d->gen : 0;
+	remember_comm(v.pid);
+
+	err = bpf_map_update_elem(&live, &key, &v, BPF_NOEXIST);
+	if (err == -EEXIST) {
+		/* Mapped again while mapped: keep the newer map; the older one is dropped. */
+		stat_inc(SGT_STAT_REMAPS);
+		old = bpf_map_lookup_elem(&live, &key);
+		if (old) {
+			struct sgt_dev *od = bpf_map_lookup_elem(&devs, &old->dev);
+
+			if (od) {
+				__sync_fetch_and_add(&od->live, -1);
+				__sync_fetch_and_add(&od->live_bytes, -old->bytes);
+			}
+		}
+		err = bpf_map_update_elem(&live, &key, &v, BPF_ANY);
+	}
+	if (err) {
+		stat_inc(SGT_STAT_LOST_MAP_FULL);
+		return;
+	}
+	stat_inc(SGT_STAT_MAPS);
+	if (d) {
+		__sync_fetch_and_add(&d->maps, 1);
+		__sync_fetch_and_add(&d->live, 1);
+		__sync_fetch_and_add(&d->live_bytes, v.bytes);
+	}
+}
+
+/* Removes a live mapping; returns 0 if this caller removed it. */
+static __always_inline int take_live(__u64 key, struct sgt_live *out, struct sgt_dev **dp)
+{
+	struct sgt_live *v = bpf_map_lookup_elem(&live, &key);
+	struct sgt_dev *d;
+
+	if (!v)
+		return -1;
+	__builtin_memcpy(out, v, sizeof(*out));
+	if (bpf_map_delete_elem(&live, &key))
+		return -1; /* another CPU took it first */
+	d = bpf_map_lookup_elem(&devs, &out->dev);
+	if (d) {
+		__sync_fetch_and_add(&d->live, -1);
+		__sync_fetch_and_add(&d->live_bytes, -out->bytes);
+	}
+	*dp = d;
+	return 0;
+}
+
+static __always_inline void on_unmap(void *ctx, struct device *dev, struct scatterlist *sgl,
+				     int nents, int dir)
+{
+	__u64 key = (__u64)sgl;
+	struct sgt_event e = {};
+	struct sgt_live v;
+	struct sgt_dev *d = NULL;
+	__u32 one = 1, mask = 0;
+
+	if (take_live(key, &v, &d)) {
+		struct sgt_dev *ud = get_dev(dev);
+
+		if (ud && !ud->match)
+			return;
+		e.kind = SGT_UNMAP_UNKNOWN;
+		e.detail = bpf_map_lookup_elem(&recent, &key) ? SGT_UNKNOWN_ALREADY_UNMAPPED
+							       : SGT_UNKNOWN_NOT_MAPPED;
+		e.sgl = key;
+		e.dev = (__u64)dev;
+		e.dir = dir;
+		e.nents = nents;
+		e.udev = (__u64)dev;
+		e.udir = dir;
+		e.unents = nents;
+		fill_current(&e, ctx);
+		e.pid = e.upid;
+		e.stack_id = e.ustack_id;
+		__builtin_memcpy(e.comm, e.ucomm, sizeof(e.comm));
+		if (ud)
+			__sync_fetch_and_add(&ud->findings, 1);
+		emit(&e);
+		return;
+	}
+	stat_inc(SGT_STAT_UNMAPS);
+	if (d)
+		__sync_fetch_and_add(&d->unmaps, 1);
+	bpf_map_update_elem(&recent, &key, &one, BPF_ANY);
+
+	if (v.dev != (__u64)dev)
+		mask |= SGT_MISMATCH_DEV;
+	if (v.dir != (__u32)dir)
+		mask |= SGT_MISMATCH_DIR;
+	if (v.nents != (__u32)nents)
+		mask |= SGT_MISMATCH_NENTS;
+	if (mask)
+		e.kind = SGT_UNMAP_MISMATCH;
+	else if (d && d->gen != v.gen)
+		/* The device completed an unbind since the map: devres should have unmapped it.
+		 * Unmaps inside the unbind (devres release) see the old generation: clean. */
+		e.kind = SGT_UNMAP_AFTER_UNBIND;
+	else
+		return;
+	e.detail = mask;
+	fill_from_live(&e, key, &v);
+	e.udev = (__u64)dev;
+	e.udir = dir;
+	e.unents = nents;
+	fill_current(&e, ctx);
+	if (d)
+		__sync_fetch_and_add(&d->findings, 1);
+	emit(&e);
+}
+
+/* Memory at ptr is freed (kfree, or a page given back). */
+static __always_inline void on_free(void *ctx, __u64 ptr)
+{
+	struct sgt_event e = {};
+	struct sgt_live v;
+	struct sgt_dev *d = NULL;
+
+	if (ptr < 4096)
+		return;
+	if (take_live(ptr, &v, &d)) {
+		if (bpf_map_lookup_elem(&recent, &ptr)) {
+			bpf_map_delete_elem(&recent, &ptr); /* the address may be reused */
+			stat_inc(SGT_STAT_TABLE_FREES);
+		}
+		return;
+	}
+	/* Terminal: the address may be reused by another table, stop tracking it. */
+	stat_inc(SGT_STAT_TABLE_FREES);
+	e.kind = SGT_FREED_WHILE_MAPPED;
+	fill_from_live(&e, ptr, &v);
+	fill_current(&e, ctx);
+	if (d)
+		__sync_fetch_and_add(&d->findings, 1);
+	emit(&e);
+}
+
+static __always_inline void on_page_free(void *ctx, __u64 pfn)
+{
+	__u64 base = page_offset_cached;
+
+	if (!page_offset_base_addr)
+		return;
+	if (!base) {
+		bpf_probe_read_kernel(&base, sizeof(base), (void *)page_offset_base_addr);
+		if (!base)
+			return;
+		page_offset_cached = base;
+	}
+	on_free(ctx, base + (pfn << PAGE_SHIFT));
+}
+
+static __always_inline void on_unbind_entry(struct device *dev)
+{
+	__u64 key = (__u64)dev;
+	__u32 one = 1;
+
+	if (BPF_CORE_READ(dev, driver))
+		bpf_map_update_elem(&unbinding, &key, &one, BPF_ANY);
+}
+
+static __always_inline void on_unbind_exit(struct device *dev)
+{
+	__u64 key = (__u64)dev;
+	struct sgt_dev *d;
+
+	if (!bpf_map_lookup_elem(&unbinding, &key))
+		return;
+	bpf_map_delete_elem(&unbinding, &key);
+	if (BPF_CORE_READ(dev, driver))
+		return; /* nothing was released (another driver, or the call changed nothing) */
+	stat_inc(SGT_STAT_UNBINDS);
+	d = bpf_map_lookup_elem(&devs, &key);
+	if (d)
+		__sync_fetch_and_add(&d->gen, 1);
+}
+
+/* ---- fentry/fexit flavour (5.5+; preferred) ---- */
+
+SEC("fexit/dma_map_sgtable")
+int BPF_PROG(fexit_dma_map_sgtable, struct device *dev, struct sg_table *sgt, int dir,
+	     unsigned long attrs, int ret)
+{
+	/* Returns 0 or a negative errno; the mapped count is in sgt->nents (5.8+). */
+	int orig = BPF_CORE_READ(sgt, orig_nents);
+
+	on_map(ctx, dev, BPF_CORE_READ(sgt, sgl), orig, ret ? ret : (int)BPF_CORE_READ(sgt, nents),
+	       dir, NO_STACK);
+	return 0;
+}
+
+SEC("fexit/dma_map_sg_attrs")
+int BPF_PROG(fexit_dma_map_sg_attrs, struct device *dev, struct scatterlist *sg, int nents,
+	     int dir, unsigned long attrs, unsigned int ret)
+{
+	/* Returns the mapped count, 0 on failure. In 5.10+ both this and dma_map_sgtable call
+	 * __dma_map_sg_attrs() (static), so hooking both counts each map once. */
+	on_map(ctx, dev, sg, nents, (int)ret, dir, NO_STACK);
+	return 0;
+}
+
+SEC("fentry/dma_unmap_sg_attrs")
+int BPF_PROG(fentry_dma_unmap_sg_attrs, struct device *dev, struct scatterlist *sg, int nents,
+	     int dir, unsigned long attrs)
+{
+	/* dma_unmap_sgtable() is an inline around it. */
+	on_unmap(ctx, dev, sg, nents, dir);
+	return 0;
+}
+
+SEC("fentry/device_release_driver_internal")
+int BPF_PROG(fentry_release, struct device *dev)
+{
+	on_unbind_entry(dev);
+	return 0;
+}
+
+SEC("fexit/device_release_driver_internal")
+int BPF_PROG(fexit_release, struct device *dev)
+{
+	on_unbind_exit(dev);
+	return 0;
+}
+
+/* ---- tp_btf flavour of the dma tracepoints (dma:dma_map_sg and dma:dma_unmap_sg appeared in
+ * 6.12, dma:dma_map_sg_err in 6.13). Prototypes, checked by user space in the kernel's BTF
+ * before use: dma_map_sg(dev, sgl, nents, ents, dir, attrs) fires in __dma_map_sg_attrs() when
+ * ents > 0, once for both dma_map_sgtable and dma_map_sg_attrs; dma_map_sg_err(dev, sgl, nents,
+ * err, dir, attrs); dma_unmap_sg(dev, sgl, nents, dir, attrs). ---- */
+
+SEC("tp_btf/dma_map_sg")
+int BPF_PROG(tpbtf_dma_map_sg)
+{
+	on_map(ctx, (void *)ctx[0], (void *)ctx[1], (int)ctx[2], (int)ctx[3], (int)ctx[4], NO_STACK);
+	return 0;
+}
+
+SEC("tp_btf/dma_map_sg_err")
+int BPF_PROG(tpbtf_dma_map_sg_err)
+{
+	int err = (int)ctx[3];
+
+	on_map(ctx, (void *)ctx[0], (void *)ctx[1], (int)ctx[2], err < 0 ? err : -1, (int)ctx[4],
+	       NO_STACK);
+	return 0;
+}
+
+SEC("tp_btf/dma_unmap_sg")
+int BPF_PROG(tpbtf_dma_unmap_sg)
+{
+	on_unmap(ctx, (void *)ctx[0], (void *)ctx[1], (int)ctx[2], (int)ctx[3]);
+	return 0;
+}
+
+/* kfree(ptr): the kfree tracepoint is kfree(call_site, ptr) since 2.6.32 (tp_btf 5.5+). */
+SEC("tp_btf/kfree")
+int BPF_PROG(tpbtf_kfree, unsigned long call_site, const void *ptr)
+{
+	on_free(ctx, (__u64)ptr);
+	return 0;
+}
+
+/* ---- kprobe/kretprobe flavour ---- */
+
+static __always_inline void stash_map(void *ctx, struct device *dev, void *arg, int nents, int dir,
+				      int is_sgtable)
+{
+	__u64 tid = bpf_get_current_pid_tgid();
+	struct map_stash s = {
+		.dev = (__u64)dev,
+		.arg = (__u64)arg,
+		.nents = nents,
+		.dir = dir,
+		.is_sgtable = is_sgtable,
+	};
+	long err;
+
+	/* The stack is taken at the entry: the kretprobe's stack is the caller's. */
+	s.stack_id = stack_of(ctx);
+	err = bpf_map_update_elem(&map_stash, &tid, &s, BPF_NOEXIST);
+	if (err && err != -EEXIST) /* EEXIST: nested map call, the outer one counts */
+		stat_inc(SGT_STAT_LOST_STASH);
+}
+
+static __always_inline void unstash_map(void *ctx, long ret, int is_sgtable)
+{
+	__u64 tid = bpf_get_current_pid_tgid();
+	struct map_stash *s = bpf_map_lookup_elem(&map_stash, &tid);
+	struct map_stash c;
+
+	if (!s || s->is_sgtable != is_sgtable)
+		return;
+	c = *s;
+	bpf_map_delete_elem(&map_stash, &tid);
+	if (is_sgtable) {
+		struct sg_table *sgt = (void *)c.arg;
+
+		on_map(ctx, (void *)c.dev, BPF_CORE_READ(sgt, sgl), BPF_CORE_READ(sgt, orig_nents),
+		       ret ? (int)ret : (int)BPF_CORE_READ(sgt, nents), c.dir, c.stack_id);
+	} else {
+		on_map(ctx, (void *)c.dev, (void *)c.arg, c.nents, (int)(unsigned int)ret, c.dir,
+		       c.stack_id);
+	}
+}
+
+SEC("kprobe/dma_map_sgtable")
+int BPF_KPROBE(kp_dma_map_sgtable, struct device *dev, struct sg_table *sgt, int dir)
+{
+	stash_map(ctx, dev, sgt, 0, dir, 1);
+	return 0;
+}
+
+SEC("kretprobe/dma_map_sgtable")
+int BPF_KRETPROBE(krp_dma_map_sgtable, int ret)
+{
+	unstash_map(ctx, ret, 1);
+	return 0;
+}
+
+SEC("kprobe/dma_map_sg_attrs")
+int BPF_KPROBE(kp_dma_map_sg_attrs, struct device *dev, struct scatterlist *sg, int nents, int dir)
+{
+	stash_map(ctx, dev, sg, nents, dir, 0);
+	return 0;
+}
+
+SEC("kretprobe/dma_map_sg_attrs")
+int BPF_KRETPROBE(krp_dma_map_sg_attrs, unsigned int ret)
+{
+	unstash_map(ctx, ret, 0);
+	return 0;
+}
+
+SEC("kprobe/dma_unmap_sg_attrs")
+int BPF_KPROBE(kp_dma_unmap_sg_attrs, struct device *dev, struct scatterlist *sg, int nents,
+	       int dir)
+{
+	on_unmap(ctx, dev, sg, nents, dir);
+	return 0;
+}
+
+SEC("kprobe/device_release_driver_internal")
+int BPF_KPROBE(kp_release, struct device *dev)
+{
+	__u64 tid = bpf_get_current_pid_tgid();
+	struct unbind_stash z = {}, *s;
+
+	on_unbind_entry(dev);
+	s = bpf_map_lookup_elem(&unbind_stash, &tid);
+	if (!s) {
+		bpf_map_update_elem(&unbind_stash, &tid, &z, BPF_NOEXIST);
+		s = bpf_map_lookup_elem(&unbind_stash, &tid);
+		if (!s) {
+			stat_inc(SGT_STAT_LOST_STASH);
+			return 0;
+		}
+	}
+	if (s->depth < UNBIND_NEST)
+		s->dev[s->depth & (UNBIND_NEST - 1)] = (__u64)dev;
+	s->depth++;
+	return 0;
+}
+
+SEC("kretprobe/device_release_driver_internal")
+int BPF_KRETPROBE(krp_release)
+{
+	__u64 tid = bpf_get_current_pid_tgid();
+	struct unbind_stash *s = bpf_map_lookup_elem(&unbind_stash, &tid);
+	__u32 depth;
+
+	if (!s || !s->depth)
+		return 0;
+	depth = --s->depth;
+	if (depth < UNBIND_NEST)
+		on_unbind_exit((void *)s->dev[depth & (UNBIND_NEST - 1)]);
+	if (!depth)
+		bpf_map_delete_elem(&unbind_stash, &tid);
+	return 0;
+}
+
+/* ---- raw tracepoint / tracepoint flavour: works without BTF-typed attach (and where
+ * fentry is refused). Same dma tracepoints as above (6.12+). ---- */
+
+SEC("raw_tp/dma_map_sg")
+int rawtp_dma_map_sg(struct bpf_raw_tracepoint_args *ctx)
+{
+	on_map(ctx, (void *)ctx->args[0], (void *)ctx->args[1], (int)ctx->args[2], (int)ctx->args[3],
+	       (int)ctx->args[4], NO_STACK);
+	return 0;
+}
+
+SEC("raw_tp/dma_map_sg_err")
+int rawtp_dma_map_sg_err(struct bpf_raw_tracepoint_args *ctx)
+{
+	int err = (int)ctx->args[3];
+
+	on_map(ctx, (void *)ctx->args[0], (void *)ctx->args[1], (int)ctx->args[2],
+	       err < 0 ? err : -1, (int)ctx->args[4], NO_STACK);
+	return 0;
+}
+
+SEC("raw_tp/dma_unmap_sg")
+int rawtp_dma_unmap_sg(struct bpf_raw_tracepoint_args *ctx)
+{
+	on_unmap(ctx, (void *)ctx->args[0], (void *)ctx->args[1], (int)ctx->args[2],
+		 (int)ctx->args[3]);
+	return 0;
+}
+
+SEC("raw_tp/kfree")
+int rawtp_kfree(struct bpf_raw_tracepoint_args *ctx)
+{
+	on_free(ctx, ctx->args[1]);
+	return 0;
+}
+
+/* Page frees: sg_kfree() in lib/scatterlist.c gives a chunk of SG_MAX_SINGLE_ALLOC entries back
+ * with free_page() instead of kfree(). kmem:mm_page_free has the pfn since 3.3. */
+SEC("tracepoint/kmem/mm_page_free")
+int tp_mm_page_free(struct trace_event_raw_mm_page_free *ctx)
+{
+	on_page_free(ctx, ctx->pfn);
+	return 0;
+}

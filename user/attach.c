@@ -1,0 +1,484 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * attach: probe what this kernel lets us trace, the way libbpf-tools does (fentry_can_attach,
+ * tracepoint_exists, probe_tp_btf): load a two-instruction program of each kind against the
+ * target and attach it, then throw it away. The chosen programs of sgtrace.bpf.c keep
+ * autoload, the others lose it.
+ */
+#include "attach.h"
+
+#include <errno.h>
+#include <linux/perf_event.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+
+static const char *const group_names[SGT_HOOK_NR] = {
+	[SGT_HOOK_MAP] = "map",
+	[SGT_HOOK_UNMAP] = "unmap",
+	[SGT_HOOK_FREE] = "free",
+	[SGT_HOOK_FREE_PAGES] = "free_pages",
+	[SGT_HOOK_UNBIND] = "unbind",
+};
+
+const char *sgt_hook_group_name(enum sgt_hook_group g)
+{
+	return g < SGT_HOOK_NR ? group_names[g] : "?";
+}
+
+/* r0 = 0; exit */
+static const struct bpf_insn ret0[] = {
+	{ .code = 0xb7, .dst_reg = 0, .imm = 0 }, /* BPF_ALU64 | BPF_MOV | BPF_K */
+	{ .code = 0x95 },			   /* BPF_JMP | BPF_EXIT */
+};
+
+static int silent_print(enum libbpf_print_level l, const char *f, va_list a)
+{
+	(void)l, (void)f, (void)a;
+	return 0;
+}
+
+/* fentry/fexit/tp_btf: a tracing program loads against the BTF id and attaches. */
+static bool tracing_can_attach(const char *name, enum bpf_attach_type type)
+{
+	libbpf_print_fn_t old = libbpf_set_print(silent_print);
+	int id, fd, link = -1;
+
+	id = libbpf_find_vmlinux_btf_id(name, type);
+	libbpf_set_print(old);
+	if (id <= 0)
+		return false;
+	LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = type, .attach_btf_id = id);
+	fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, NULL, "GPL", ret0, 2, &opts);
+	if (fd >= 0) {
+		link = bpf_raw_tracepoint_open(NULL, fd);
+		if (link >= 0)
+			close(link);
+		close(fd);
+	}
+	return link >= 0;
+}
+
+static bool raw_tp_can_attach(const char *name)
+{
+	int fd, link = -1;
+
+	fd = bpf_prog_load(BPF_PROG_TYPE_RAW_TRACEPOINT, NULL, "GPL", ret0, 2, NULL);
+	if (fd >= 0) {
+		link = bpf_raw_tracepoint_open(name, fd);
+		if (link >= 0)
+			close(link);
+		close(fd);
+	}
+	return link >= 0;
+}
+
+/* kprobe: create a perf kprobe event on the function (what libbpf does to attach). */
+static bool kprobe_can_attach(const char *func)
+{
+	struct perf_event_attr attr = { 0 };
+	char buf[32] = { 0 };
+	FILE *f;
+	int fd, type;
+
+	f = fopen("/sys/bus/event_source/devices/kprobe/type", "re");
+	if (!f)
+		return false;
+	if (!fgets(buf, sizeof(buf), f)) {
+		fclose(f);
+		return false;
+	}
+	fclose(f);
+	type = atoi(buf);
+	attr.size = sizeof(attr);
+	attr.type = type;
+	attr.config1 = (uint64_t)(uintptr_t)func;
+	attr.config2 = 0;
+	fd = syscall(__NR_perf_event_open, &attr, -1, 0, -1, PERF_FLAG_FD_CLOEXEC);
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}
+
+const char *sgt_tracefs(void)
+{
+	static const char *const paths[] = { "/sys/kernel/tracing", "/sys/kernel/debug/tracing" };
+	char p[128];
+
+	for (int i = 0; i < 2; i++) {
+		snprintf(p, sizeof(p), "%s/events", paths[i]);
+		if (!access(p, F_OK))
+			return paths[i];
+	}
+	/* Not mounted: libbpf needs it to attach normal tracepoints. */
+	if (!mount("tracefs", paths[0], "tracefs", 0, NULL))
+		return paths[0];
+	return NULL;
+}
+
+static bool tracepoint_exists(const char *cat, const char *name)
+{
+	const char *fs = sgt_tracefs();
+	char p[256];
+
+	if (!fs)
+		return false;
+	snprintf(p, sizeof(p), "%s/events/%s/%s", fs, cat, name);
+	return !access(p, F_OK);
+}
+
+static struct btf *vmlinux_btf(void)
+{
+	static struct btf *btf;
+	static bool tried;
+
+	if (!tried) {
+		libbpf_print_fn_t old = libbpf_set_print(silent_print);
+
+		tried = true;
+		btf = btf__load_vmlinux_btf();
+		libbpf_set_print(old);
+		if (libbpf_get_error(btf))
+			btf = NULL;
+	}
+	return btf;
+}
+
+static bool btf_has_func(const char *name)
+{
+	struct btf *btf = vmlinux_btf();
+
+	return btf && btf__find_by_name_kind(btf, name, BTF_KIND_FUNC) > 0;
+}
+
+/* Is param i of the prototype a pointer to struct sname? */
+static bool param_is_ptr_to(const struct btf *btf, const struct btf_param *p, const char *sname)
+{
+	const struct btf_type *t = btf__type_by_id(btf, p->type);
+
+	while (t && (btf_is_const(t) || btf_is_volatile(t) || btf_is_typedef(t)))
+		t = btf__type_by_id(btf, t->type);
+	if (!t || !btf_is_ptr(t))
+		return false;
+	t = btf__type_by_id(btf, t->type);
+	while (t && (btf_is_const(t) || btf_is_volatile(t)))
+		t = btf__type_by_id(btf, t->type);
+	return t && btf_is_struct(t) && !strcmp(btf__name_by_offset(btf, t->name_off), sname);
+}
+
+/*
+ * The dma tracepoints appeared in 6.12 (dma_map_sg_err in 6.13); their arguments are read by
+ * position, so check the prototype in the kernel's BTF: btf_trace_<tp> is a pointer to
+ * void (*)(void *, struct device *, struct scatterlist *, int nents, ...).
+ */
+static bool dma_tp_proto_ok(const char *tp, unsigned int nparams)
+{
+	struct btf *btf = vmlinux_btf();
+	const struct btf_type *t;
+	const struct btf_param *p;
+	char name[64];
+	int id;
+
+	if (!btf)
+		return false;
+	snprintf(name, sizeof(name), "btf_trace_%s", tp);
+	id = btf__find_by_name_kind(btf, name, BTF_KIND_TYPEDEF);
+	if (id <= 0)
+		return false;
+	t = btf__type_by_id(btf, btf__type_by_id(btf, id)->type);
+	if (!t || !btf_is_ptr(t))
+		return false;
+	t = btf__type_by_id(btf, t->type);
+	if (!t || !btf_is_func_proto(t) || btf_vlen(t) != nparams)
+		return false;
+	p = btf_params(t);
+	return param_is_ptr_to(btf, &p[1], "device") && param_is_ptr_to(btf, &p[2], "scatterlist");
+}
+
+static bool kfree_tp_proto_ok(void)
+{
+	struct btf *btf = vmlinux_btf();
+	const struct btf_type *t;
+	int id;
+
+	if (!btf)
+		return false;
+	id = btf__find_by_name_kind(btf, "btf_trace_kfree", BTF_KIND_TYPEDEF);
+	if (id <= 0)
+		return false;
+	t = btf__type_by_id(btf, btf__type_by_id(btf, id)->type);
+	if (!t || !btf_is_ptr(t))
+		return false;
+	t = btf__type_by_id(btf, t->type);
+	return t && btf_is_func_proto(t) && btf_vlen(t) == 3; /* (void *, call_site, ptr) */
+}
+
+static void set(struct sgt_hook *h, const char *method, const char *targets,
+		const char *const *progs)
+{
+	h->method = method;
+	snprintf(h->targets, sizeof(h->targets), "%s", targets);
+	for (int i = 0; i < SGT_HOOK_MAX_PROGS && progs[i]; i++)
+		h->progs[i] = progs[i];
+}
+
+static bool try_map(struct sgt_hook *h, enum sgt_attach m)
+{
+	switch (m) {
+	case SGT_ATTACH_FENTRY:
+		if (!tracing_can_attach("dma_map_sg_attrs", BPF_TRACE_FEXIT))
+			return false;
+		/* dma_map_sgtable() appeared in 5.8; before, drivers call dma_map_sg_attrs(). */
+		if (tracing_can_attach("dma_map_sgtable", BPF_TRACE_FEXIT))
+			set(h, "fentry/fexit", "fexit:dma_map_sgtable fexit:dma_map_sg_attrs",
+			    (const char *const[]){ "fexit_dma_map_sgtable", "fexit_dma_map_sg_attrs",
+						   NULL });
+		else
+			set(h, "fentry/fexit", "fexit:dma_map_sg_attrs",
+			    (const char *const[]){ "fexit_dma_map_sg_attrs", NULL });
+		return true;
+	case SGT_ATTACH_TP_BTF:
+		if (!dma_tp_proto_ok("dma_map_sg", 7) || !tracing_can_attach("dma_map_sg", BPF_TRACE_RAW_TP))
+			return false;
+		/* dma:dma_map_sg_err (6.13+) reports failed maps; without it they are not seen. */
+		if (dma_tp_proto_ok("dma_map_sg_err", 7) &&
+		    tracing_can_attach("dma_map_sg_err", BPF_TRACE_RAW_TP))
+			set(h, "tp_btf", "tp_btf:dma_map_sg tp_btf:dma_map_sg_err",
+			    (const char *const[]){ "tpbtf_dma_map_sg", "tpbtf_dma_map_sg_err", NULL });
+		else {
+			set(h, "tp_btf", "tp_btf:dma_map_sg",
+			    (const char *const[]){ "tpbtf_dma_map_sg", NULL });
+			snprintf(h->note, sizeof(h->note),
+				 "no dma:dma_map_sg_err tracepoint (6.13+): failed maps not seen");
+		}
+		return true;
+	case SGT_ATTACH_KPROBE:
+		if (!kprobe_can_attach("dma_map_sg_attrs"))
+			return false;
+		if (kprobe_can_attach("dma_map_sgtable"))
+			set(h, "kprobe", "kprobe+kretprobe:dma_map_sgtable,dma_map_sg_attrs",
+			    (const char *const[]){ "kp_dma_map_sgtable", "krp_dma_map_sgtable",
+						   "kp_dma_map_sg_attrs", "krp_dma_map_sg_attrs", NULL });
+		else
+			set(h, "kprobe", "kprobe+kretprobe:dma_map_sg_attrs",
+			    (const char *const[]){ "kp_dma_map_sg_attrs", "krp_dma_map_sg_attrs", NULL });
+		return true;
+	case SGT_ATTACH_TRACEPOINT:
+		if (!dma_tp_proto_ok("dma_map_sg", 7) || !raw_tp_can_attach("dma_map_sg"))
+			return false;
+		if (dma_tp_proto_ok("dma_map_sg_err", 7) && raw_tp_can_attach("dma_map_sg_err"))
+			set(h, "raw_tp", "raw_tp:dma_map_sg raw_tp:dma_map_sg_err",
+			    (const char *const[]){ "rawtp_dma_map_sg", "rawtp_dma_map_sg_err", NULL });
+		else {
+			set(h, "raw_tp", "raw_tp:dma_map_sg",
+			    (const char *const[]){ "rawtp_dma_map_sg", NULL });
+			snprintf(h->note, sizeof(h->note),
+				 "no dma:dma_map_sg_err tracepoint (6.13+): failed maps not seen");
+		}
+		return true;
+	default:
+		return false;
+	}
+}
+
+static bool try_unmap(struct sgt_hook *h, enum sgt_attach m)
+{
+	switch (m) {
+	case SGT_ATTACH_FENTRY:
+		if (!tracing_can_attach("dma_unmap_sg_attrs", BPF_TRACE_FENTRY))
+			return false;
+		set(h, "fentry/fexit", "fentry:dma_unmap_sg_attrs",
+		    (const char *const[]){ "fentry_dma_unmap_sg_attrs", NULL });
+		return true;
+	case SGT_ATTACH_TP_BTF:
+		if (!dma_tp_proto_ok("dma_unmap_sg", 6) ||
+		    !tracing_can_attach("dma_unmap_sg", BPF_TRACE_RAW_TP))
+			return false;
+		set(h, "tp_btf", "tp_btf:dma_unmap_sg", (const char *const[]){ "tpbtf_dma_unmap_sg", NULL });
+		return true;
+	case SGT_ATTACH_KPROBE:
+		if (!kprobe_can_attach("dma_unmap_sg_attrs"))
+			return false;
+		set(h, "kprobe", "kprobe:dma_unmap_sg_attrs",
+		    (const char *const[]){ "kp_dma_unmap_sg_attrs", NULL });
+		return true;
+	case SGT_ATTACH_TRACEPOINT:
+		if (!dma_tp_proto_ok("dma_unmap_sg", 6) || !raw_tp_can_attach("dma_unmap_sg"))
+			return false;
+		set(h, "raw_tp", "raw_tp:dma_unmap_sg", (const char *const[]){ "rawtp_dma_unmap_sg", NULL });
+		return true;
+	default:
+		return false;
+	}
+}
+
+static bool try_free(struct sgt_hook *h, enum sgt_attach m)
+{
+	switch (m) {
+	case SGT_ATTACH_TP_BTF:
+		if (!kfree_tp_proto_ok() || !tracing_can_attach("kfree", BPF_TRACE_RAW_TP))
+			return false;
+		set(h, "tp_btf", "tp_btf:kfree", (const char *const[]){ "tpbtf_kfree", NULL });
+		return true;
+	case SGT_ATTACH_TRACEPOINT:
+		if (!kfree_tp_proto_ok() || !raw_tp_can_attach("kfree"))
+			return false;
+		set(h, "raw_tp", "raw_tp:kfree", (const char *const[]){ "rawtp_kfree", NULL });
+		return true;
+	default:
+		return false;
+	}
+}
+
+static bool try_unbind(struct sgt_hook *h, enum sgt_attach m)
+{
+	const char *fn = "device_release_driver_internal";
+
+	switch (m) {
+	case SGT_ATTACH_FENTRY:
+		if (!tracing_can_attach(fn, BPF_TRACE_FENTRY) || !tracing_can_attach(fn, BPF_TRACE_FEXIT))
+			return false;
+		set(h, "fentry/fexit", "fentry+fexit:device_release_driver_internal",
+		    (const char *const[]){ "fentry_release", "fexit_release", NULL });
+		return true;
+	case SGT_ATTACH_KPROBE:
+		if (!kprobe_can_attach(fn))
+			return false;
+		set(h, "kprobe", "kprobe+kretprobe:device_release_driver_internal",
+		    (const char *const[]){ "kp_release", "krp_release", NULL });
+		return true;
+	default:
+		return false;
+	}
+}
+
+typedef bool (*try_fn)(struct sgt_hook *h, enum sgt_attach m);
+
+/* Tries the forced method first (if any), then the order of preference. */
+static void choose(struct sgt_hook *h, try_fn fn, enum sgt_attach forced, bool strict)
+{
+	static const enum sgt_attach order[] = { SGT_ATTACH_FENTRY, SGT_ATTACH_TP_BTF,
+						 SGT_ATTACH_KPROBE, SGT_ATTACH_TRACEPOINT };
+
+	if (forced != SGT_ATTACH_AUTO) {
+		if (fn(h, forced))
+			return;
+		if (strict)
+			return;
+	}
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++)
+		if (fn(h, order[i]))
+			return;
+}
+
+void sgt_hooks_probe(struct sgt_hooks *hooks, enum sgt_attach mode, uint64_t page_offset_base_addr)
+{
+	struct sgt_hook *h = hooks->h;
+	enum sgt_attach free_pref;
+
+	memset(hooks, 0, sizeof(*hooks));
+	hooks->mode = mode;
+
+	/* The forced method is binding for maps and unmaps; the other groups use it when they
+	 * have a flavour of it, else the best available. */
+	choose(&h[SGT_HOOK_MAP], try_map, mode, true);
+	if (!h[SGT_HOOK_MAP].method)
+		snprintf(h[SGT_HOOK_MAP].note, sizeof(h[0].note), "%s",
+			 btf_has_func("dma_map_sg_attrs")
+				 ? "neither fexit, kprobe nor a dma tracepoint (6.12+) can be attached"
+				 : "dma_map_sg_attrs is not in the kernel's BTF");
+	choose(&h[SGT_HOOK_UNMAP], try_unmap, mode, true);
+	if (!h[SGT_HOOK_UNMAP].method)
+		snprintf(h[SGT_HOOK_UNMAP].note, sizeof(h[0].note),
+			 "neither fentry, kprobe nor a dma tracepoint (6.12+) can be attached");
+
+	free_pref = (mode == SGT_ATTACH_KPROBE || mode == SGT_ATTACH_TRACEPOINT) ? SGT_ATTACH_TRACEPOINT
+										 : SGT_ATTACH_TP_BTF;
+	choose(&h[SGT_HOOK_FREE], try_free, free_pref, false);
+	if (!h[SGT_HOOK_FREE].method)
+		snprintf(h[SGT_HOOK_FREE].note, sizeof(h[0].note),
+			 "kmem:kfree cannot be attached: freed_while_mapped not detected");
+	else
+		snprintf(h[SGT_HOOK_FREE].note, sizeof(h[0].note),
+			 "sg_free_table() is notrace (lib/); the freeing of the mapped scatterlist "
+			 "memory is observed instead");
+
+	if (!page_offset_base_addr)
+		snprintf(h[SGT_HOOK_FREE_PAGES].note, sizeof(h[0].note),
+			 "page_offset_base not in /proc/kallsyms: scatterlist chunks freed with "
+			 "free_page() (tables of 128+ entries) are not observed");
+	else if (!tracepoint_exists("kmem", "mm_page_free"))
+		snprintf(h[SGT_HOOK_FREE_PAGES].note, sizeof(h[0].note),
+			 "no kmem:mm_page_free tracepoint (or no tracefs): scatterlist chunks freed "
+			 "with free_page() are not observed");
+	else
+		set(&h[SGT_HOOK_FREE_PAGES], "tracepoint", "tracepoint:kmem:mm_page_free",
+		    (const char *const[]){ "tp_mm_page_free", NULL });
+
+	choose(&h[SGT_HOOK_UNBIND], try_unbind, mode, false);
+	if (!h[SGT_HOOK_UNBIND].method)
+		snprintf(h[SGT_HOOK_UNBIND].note, sizeof(h[0].note),
+			 "device_release_driver_internal cannot be traced (no fentry, no kprobe): "
+			 "unbinds not seen, so outlives_unbind and unmap_after_unbind are not "
+			 "detected (such mappings show up as leak)");
+}
+
+bool sgt_hooks_usable(const struct sgt_hooks *hooks)
+{
+	return hooks->h[SGT_HOOK_MAP].method && hooks->h[SGT_HOOK_UNMAP].method;
+}
+
+int sgt_hooks_apply(const struct sgt_hooks *hooks, struct bpf_object *obj)
+{
+	struct bpf_program *prog;
+
+	bpf_object__for_each_program(prog, obj) {
+		const char *name = bpf_program__name(prog);
+		bool chosen = false;
+
+		for (int g = 0; g < SGT_HOOK_NR && !chosen; g++)
+			for (int i = 0; i < SGT_HOOK_MAX_PROGS && hooks->h[g].progs[i]; i++)
+				if (!strcmp(hooks->h[g].progs[i], name))
+					chosen = true;
+		if (bpf_program__set_autoload(prog, chosen))
+			return -EINVAL;
+	}
+	return 0;
+}
+
+json_object *sgt_hooks_json(const struct sgt_hooks *hooks)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "requested", json_object_new_string(sgt_attach_name(hooks->mode)));
+	for (int g = 0; g < SGT_HOOK_NR; g++) {
+		const struct sgt_hook *h = &hooks->h[g];
+		json_object *j = json_object_new_object();
+
+		json_object_object_add(j, "method", h->method ? json_object_new_string(h->method) : NULL);
+		json_object_object_add(j, "targets",
+				       h->method ? json_object_new_string(h->targets) : NULL);
+		json_object_object_add(j, "observable", json_object_new_boolean(h->method != NULL));
+		json_object_object_add(j, "note", h->note[0] ? json_object_new_string(h->note) : NULL);
+		json_object_object_add(o, group_names[g], j);
+	}
+	return o;
+}
+
+void sgt_hooks_print(const struct sgt_hooks *hooks, FILE *out)
+{
+	for (int g = 0; g < SGT_HOOK_NR; g++) {
+		const struct sgt_hook *h = &hooks->h[g];
+
+		fprintf(out, "%-11s %-13s %s\n", group_names[g], h->method ? h->method : "NONE",
+			h->method ? h->targets : "not observable");
+		if (h->note[0])
+			fprintf(out, "%-11s %-13s note: %s\n", "", "", h->note);
+	}
+}

@@ -1,0 +1,207 @@
+// SPDX-License-Identifier: GPL-2.0
+/* ksyms: parse /proc/kallsyms once, then symbolize addresses by binary search. */
+#include "ksyms.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct ksyms {
+	struct ksym *syms; /* function symbols, sorted by address */
+	size_t nr, cap;
+	struct ksym *data; /* other symbols (variables), unsorted; for ksyms_addr_of() */
+	size_t nr_data, cap_data;
+	char *strs; /* names and module names, NUL-separated */
+	size_t strs_len, strs_cap;
+};
+
+static int push_str(struct ksyms *ks, const char *s, size_t *off)
+{
+	size_t n = strlen(s) + 1;
+
+	if (ks->strs_len + n > ks->strs_cap) {
+		size_t cap = ks->strs_cap ? ks->strs_cap * 2 : 1 << 20;
+		char *p;
+
+		while (cap < ks->strs_len + n)
+			cap *= 2;
+		p = realloc(ks->strs, cap);
+		if (!p)
+			return -ENOMEM;
+		ks->strs = p;
+		ks->strs_cap = cap;
+	}
+	memcpy(ks->strs + ks->strs_len, s, n);
+	*off = ks->strs_len;
+	ks->strs_len += n;
+	return 0;
+}
+
+static int push_sym(struct ksym **arr, size_t *nr, size_t *cap, uint64_t addr, size_t name,
+		    size_t mod)
+{
+	if (*nr == *cap) {
+		size_t c = *cap ? *cap * 2 : 4096;
+		struct ksym *p = realloc(*arr, c * sizeof(**arr));
+
+		if (!p)
+			return -ENOMEM;
+		*arr = p;
+		*cap = c;
+	}
+	/* Offsets into strs for now: strs may move while loading; fixed up at the end. */
+	(*arr)[*nr].addr = addr;
+	(*arr)[*nr].name = (const char *)(uintptr_t)name;
+	(*arr)[*nr].module = (const char *)(uintptr_t)mod;
+	(*nr)++;
+	return 0;
+}
+
+static int cmp_addr(const void *a, const void *b)
+{
+	const struct ksym *x = a, *y = b;
+
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+static void fixup(struct ksyms *ks, struct ksym *arr, size_t nr)
+{
+	for (size_t i = 0; i < nr; i++) {
+		size_t mod = (uintptr_t)arr[i].module;
+
+		arr[i].name = ks->strs + (uintptr_t)arr[i].name;
+		arr[i].module = mod ? ks->strs + mod : NULL;
+	}
+}
+
+struct ksyms *ksyms_load(const char *path)
+{
+	struct ksyms *ks;
+	char line[512], name[256], mod[128];
+	size_t empty;
+	FILE *f;
+	int err = 0;
+
+	f = fopen(path, "re");
+	if (!f)
+		return NULL;
+	ks = calloc(1, sizeof(*ks));
+	if (!ks) {
+		fclose(f);
+		errno = ENOMEM;
+		return NULL;
+	}
+	/* Offset 0 is the empty string, which stands for "no module". */
+	if (push_str(ks, "", &empty))
+		goto nomem;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long addr;
+		size_t noff, moff = 0;
+		char type;
+		int n;
+
+		mod[0] = '\0';
+		n = sscanf(line, "%llx %c %255s [%127[^]]]", &addr, &type, name, mod);
+		if (n < 3)
+			continue;
+		if (push_str(ks, name, &noff) || (mod[0] && push_str(ks, mod, &moff)))
+			goto nomem;
+		if (type == 't' || type == 'T' || type == 'w' || type == 'W')
+			err = push_sym(&ks->syms, &ks->nr, &ks->cap, addr, noff, moff);
+		else if (!mod[0])
+			err = push_sym(&ks->data, &ks->nr_data, &ks->cap_data, addr, noff, 0);
+		if (err)
+			goto nomem;
+	}
+	fclose(f);
+	fixup(ks, ks->syms, ks->nr);
+	fixup(ks, ks->data, ks->nr_data);
+	qsort(ks->syms, ks->nr, sizeof(*ks->syms), cmp_addr);
+	return ks;
+nomem:
+	fclose(f);
+	ksyms_free(ks);
+	errno = ENOMEM;
+	return NULL;
+}
+
+void ksyms_free(struct ksyms *ks)
+{
+	if (!ks)
+		return;
+	free(ks->syms);
+	free(ks->data);
+	free(ks->strs);
+	free(ks);
+}
+
+size_t ksyms_count(const struct ksyms *ks)
+{
+	return ks ? ks->nr : 0;
+}
+
+const struct ksym *ksyms_lookup(const struct ksyms *ks, uint64_t addr)
+{
+	size_t lo = 0, hi;
+
+	if (!ks || !ks->nr || addr < ks->syms[0].addr)
+		return NULL;
+	hi = ks->nr;
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (ks->syms[mid].addr <= addr)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	/* Several symbols may share an address; prefer the last one listed (sort is unstable
+	 * anyway): any of them names the function. */
+	return &ks->syms[lo];
+}
+
+uint64_t ksyms_addr_of(const struct ksyms *ks, const char *name)
+{
+	if (!ks)
+		return 0;
+	for (size_t i = 0; i < ks->nr_data; i++)
+		if (!strcmp(ks->data[i].name, name))
+			return ks->data[i].addr;
+	for (size_t i = 0; i < ks->nr; i++)
+		if (!ks->syms[i].module && !strcmp(ks->syms[i].name, name))
+			return ks->syms[i].addr;
+	return 0;
+}
+
+void ksyms_format(const struct ksyms *ks, uint64_t addr, char *buf, size_t size)
+{
+	const struct ksym *s = ksyms_lookup(ks, addr);
+
+	if (!s) {
+		snprintf(buf, size, "0x%" PRIx64, addr);
+		return;
+	}
+	if (s->module)
+		snprintf(buf, size, "%s+0x%" PRIx64 " [%s]", s->name, addr - s->addr, s->module);
+	else
+		snprintf(buf, size, "%s+0x%" PRIx64, s->name, addr - s->addr);
+}
+
+int ksyms_is_tracer_frame(const char *name)
+{
+	static const char *const prefixes[] = {
+		"bpf_prog_",	   "bpf_trampoline_", "__bpf_prog_enter", "__bpf_prog_exit",
+		"__bpf_trace_",	   "bpf_trace_run",   "__traceiter_",	  "trace_call_bpf",
+		"kprobe_",	   "kretprobe_",      "__kretprobe_",	  "arch_rethook_",
+		"rethook_",	   "ftrace_",	      "arch_ftrace_",	  "perf_trace_",
+		"bpf_get_stackid", "bpf_get_stack",   "__x64_sys_bpf",	  "pre_handler_kretprobe",
+		"opt_pre_handler", "optimized_callback",
+	};
+
+	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
+		if (!strncmp(name, prefixes[i], strlen(prefixes[i])))
+			return 1;
+	return 0;
+}

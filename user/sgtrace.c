@@ -1,0 +1,764 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * sgtrace: trace scatter-gather DMA mappings with BPF and report leaks and misuse.
+ * main(): parse -> check -> open -> configure -> load -> attach -> run the command -> report
+ * -> clean up. The helpers below it; argp in sgtrace_cli.c, hook choice in attach.c, the report
+ * in sgtrace_report.c, symbols in ksyms.c.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/types.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "attach.h"
+#include "ksyms.h"
+#include "sgtrace.h"
+#include "sgtrace.skel.h"
+#include "sgtrace_cli.h"
+#include "sgtrace_report.h"
+
+struct run {
+	struct sgt_opts opts;
+	struct sgt_hooks hooks;
+	struct sgtrace *skel;
+	struct ksyms *ksyms;
+	struct sgt_report report;
+	struct utsname uts;
+	pid_t child;
+	int child_status;
+	bool child_done;
+	uint64_t start_ns;
+	uint64_t events_by_kind[SGT_KIND_NR];
+};
+
+static volatile sig_atomic_t exiting;
+static volatile sig_atomic_t exit_signal;
+
+static int check_environment(const struct sgt_opts *o);
+static int load_and_attach(struct run *run);
+static int do_probe(struct run *run);
+static int do_record(struct run *run);
+static int do_monitor(struct run *run);
+static int do_events(struct run *run);
+static void setup_signals(void);
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args);
+
+static int verbose;
+
+int main(int argc, char **argv)
+{
+	struct run run = { .child = -1 };
+	uint64_t pob;
+	int err;
+
+	err = sgt_parse_args(argc, argv, &run.opts);
+	if (err)
+		return err;
+	verbose = run.opts.verbose;
+	libbpf_set_print(libbpf_print);
+	uname(&run.uts);
+	sgt_report_init(&run.report);
+
+	err = check_environment(&run.opts);
+	if (err)
+		goto cleanup;
+	run.ksyms = ksyms_load("/proc/kallsyms");
+	if (!run.ksyms)
+		fprintf(stderr, "sgtrace: warning: cannot read /proc/kallsyms (%s): stacks will not "
+				"be symbolized\n", strerror(errno));
+	pob = ksyms_addr_of(run.ksyms, "page_offset_base");
+	sgt_hooks_probe(&run.hooks, run.opts.attach, pob);
+
+	if (run.opts.cmd == SGT_CMD_PROBE) {
+		err = do_probe(&run);
+		goto cleanup;
+	}
+	err = load_and_attach(&run);
+	if (err)
+		goto cleanup;
+	setup_signals();
+	switch (run.opts.cmd) {
+	case SGT_CMD_RECORD: err = do_record(&run); break;
+	case SGT_CMD_MONITOR: err = do_monitor(&run); break;
+	case SGT_CMD_EVENTS: err = do_events(&run); break;
+	default: break;
+	}
+
+cleanup:
+	sgtrace__destroy(run.skel);
+	sgt_report_free(&run.report);
+	if (run.report.hooks)
+		json_object_put(run.report.hooks);
+	ksyms_free(run.ksyms);
+	return err;
+}
+
+/* ---- helpers ---- */
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
+{
+	if (level == LIBBPF_DEBUG && !verbose)
+		return 0;
+	if (level == LIBBPF_INFO && !verbose)
+		return 0;
+	return vfprintf(stderr, fmt, args);
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static void on_signal(int sig)
+{
+	exiting = 1;
+	exit_signal = sig;
+}
+
+static void on_sigchld(int sig)
+{
+	(void)sig; /* only to interrupt poll() */
+}
+
+static void setup_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sa.sa_handler = on_sigchld;
+	sa.sa_flags = SA_NOCLDSTOP;
+	sigaction(SIGCHLD, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+/* CapEff bits: CAP_SYS_ADMIN 21, CAP_PERFMON 38, CAP_BPF 39. */
+static bool has_bpf_caps(void)
+{
+	char line[256];
+	unsigned long long caps = 0;
+	FILE *f;
+
+	if (geteuid() == 0)
+		return true;
+	f = fopen("/proc/self/status", "re");
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "CapEff: %llx", &caps) == 1)
+			break;
+	fclose(f);
+	return (caps & (1ULL << 21)) || ((caps & (1ULL << 38)) && (caps & (1ULL << 39)));
+}
+
+static bool device_exists(const char *name)
+{
+	static const char *const buses[] = { "platform", "pci", "virtio", "usb", "scsi", "nvme" };
+	char p[256];
+
+	for (size_t i = 0; i < sizeof(buses) / sizeof(buses[0]); i++) {
+		snprintf(p, sizeof(p), "/sys/bus/%s/devices/%s", buses[i], name);
+		if (!access(p, F_OK))
+			return true;
+	}
+	return false;
+}
+
+static int check_environment(const struct sgt_opts *o)
+{
+	if (!has_bpf_caps()) {
+		fprintf(stderr, "sgtrace: needs root (or CAP_BPF and CAP_PERFMON): run it with sudo\n");
+		return SGT_EXIT_ERROR;
+	}
+	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
+		fprintf(stderr, "sgtrace: this kernel has no BTF (/sys/kernel/btf/vmlinux is missing): "
+				"sgtrace needs a kernel built with CONFIG_DEBUG_INFO_BTF=y\n");
+		return SGT_EXIT_ERROR;
+	}
+	if (o->device && !strncmp(o->device, "sgkm", 4) && access("/sys/module/sgkm", F_OK)) {
+		fprintf(stderr, "sgtrace: --device %s is an sgkm device, but the sgkm module is not "
+				"loaded: load it first (insmod sgkm.ko)\n", o->device);
+		return SGT_EXIT_ERROR;
+	}
+	if (o->device && !device_exists(o->device))
+		fprintf(stderr, "sgtrace: warning: no device named '%s' exists now; tracing it "
+				"anyway in case it appears\n", o->device);
+	return 0;
+}
+
+static int load_and_attach(struct run *run)
+{
+	const struct sgt_opts *o = &run->opts;
+	int err;
+
+	if (!sgt_hooks_usable(&run->hooks)) {
+		fprintf(stderr, "sgtrace: cannot trace DMA maps and unmaps on this kernel (%s) with "
+				"--attach=%s:\n", run->uts.release, sgt_attach_name(o->attach));
+		sgt_hooks_print(&run->hooks, stderr);
+		return SGT_EXIT_ERROR;
+	}
+	run->skel = sgtrace__open();
+	if (!run->skel) {
+		fprintf(stderr, "sgtrace: cannot open the BPF object: %s\n", strerror(errno));
+		return SGT_EXIT_ERROR;
+	}
+	if (o->device) {
+		run->skel->rodata->filter_enabled = 1;
+		strncpy((char *)run->skel->rodata->filter_name, o->device, SGT_NAME_LEN - 1);
+	}
+	if (run->hooks.h[SGT_HOOK_FREE_PAGES].method)
+		run->skel->rodata->page_offset_base_addr = ksyms_addr_of(run->ksyms, "page_offset_base");
+	bpf_map__set_max_entries(run->skel->maps.live, o->max_mappings);
+	err = sgt_hooks_apply(&run->hooks, run->skel->obj);
+	if (!err)
+		err = sgtrace__load(run->skel);
+	if (err) {
+		fprintf(stderr, "sgtrace: cannot load the BPF programs: %s (run with -v for the "
+				"verifier log)\n", strerror(-err));
+		return SGT_EXIT_ERROR;
+	}
+	err = sgtrace__attach(run->skel);
+	if (err) {
+		fprintf(stderr, "sgtrace: cannot attach the BPF programs: %s\n", strerror(-err));
+		return SGT_EXIT_ERROR;
+	}
+	run->start_ns = now_ns();
+	run->report.hooks = sgt_hooks_json(&run->hooks);
+	return 0;
+}
+
+static int do_probe(struct run *run)
+{
+	bool usable = sgt_hooks_usable(&run->hooks);
+	int err = 0;
+
+	if (usable)
+		err = load_and_attach(run);
+	if (run->opts.json) {
+		json_object *o = json_object_new_object(), *k = json_object_new_object();
+
+		json_object_object_add(k, "release", json_object_new_string(run->uts.release));
+		json_object_object_add(o, "kernel", k);
+		json_object_object_add(o, "hooks", sgt_hooks_json(&run->hooks));
+		json_object_object_add(o, "usable", json_object_new_boolean(usable));
+		json_object_object_add(o, "loaded", json_object_new_boolean(usable && !err));
+		printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+								      JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(o);
+	} else {
+		printf("kernel %s, BTF yes, attach %s\n", run->uts.release,
+		       sgt_attach_name(run->opts.attach));
+		sgt_hooks_print(&run->hooks, stdout);
+		printf("maps and unmaps: %s\n", usable ? (err ? "observable, but the BPF object "
+							       "failed to load or attach"
+							     : "observable (BPF object loaded and attached)")
+						       : "NOT observable");
+	}
+	return usable && !err ? 0 : SGT_EXIT_ERROR;
+}
+
+static int stack_of(void *ctx, uint32_t id, uint64_t *ips, int max)
+{
+	struct run *run = ctx;
+	uint64_t buf[SGT_STACK_DEPTH] = { 0 };
+	int n = 0;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(run->skel->maps.stacks), &id, buf))
+		return 0;
+	while (n < max && n < SGT_STACK_DEPTH && buf[n])
+		ips[n] = buf[n], n++;
+	return n;
+}
+
+static void read_stats(struct run *run, uint64_t *out)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	uint64_t *vals = calloc(ncpu > 0 ? ncpu : 1, sizeof(*vals));
+	int fd = bpf_map__fd(run->skel->maps.stats);
+
+	for (__u32 i = 0; i < SGT_STAT_NR; i++) {
+		out[i] = 0;
+		if (!vals || bpf_map_lookup_elem(fd, &i, vals))
+			continue;
+		for (int c = 0; c < ncpu; c++)
+			out[i] += vals[c];
+	}
+	free(vals);
+}
+
+/* Replaces the report's device table with the current content of the devs map. */
+static void read_devs(struct run *run)
+{
+	int fd = bpf_map__fd(run->skel->maps.devs);
+	__u64 key, next;
+	struct sgt_dev d;
+	void *prev = NULL;
+
+	run->report.nr_devs = 0;
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (!bpf_map_lookup_elem(fd, &key, &d))
+			sgt_report_add_dev(&run->report, key, &d);
+	}
+}
+
+static uint64_t event_age(const struct sgt_event *e)
+{
+	return e->ts_map && e->ts > e->ts_map ? e->ts - e->ts_map : 0;
+}
+
+static int on_record_event(void *ctx, void *data, size_t size)
+{
+	struct run *run = ctx;
+
+	if (size < sizeof(struct sgt_event))
+		return 0;
+	run->report.events_received++;
+	sgt_report_add(&run->report, data, event_age(data));
+	return 0;
+}
+
+/* Starts CMD once tracing is attached. A close-on-exec pipe tells whether exec worked. */
+static int start_command(struct run *run)
+{
+	int pfd[2], child_err = 0;
+	ssize_t n;
+
+	if (pipe2(pfd, O_CLOEXEC))
+		return -errno;
+	fflush(NULL);
+	run->child = fork();
+	if (run->child < 0) {
+		close(pfd[0]);
+		close(pfd[1]);
+		return -errno;
+	}
+	if (run->child == 0) {
+		close(pfd[0]);
+		execvp(run->opts.cmd_argv[0], run->opts.cmd_argv);
+		child_err = errno;
+		if (write(pfd[1], &child_err, sizeof(child_err)) < 0)
+			_exit(127);
+		_exit(127);
+	}
+	close(pfd[1]);
+	do
+		n = read(pfd[0], &child_err, sizeof(child_err));
+	while (n < 0 && errno == EINTR);
+	close(pfd[0]);
+	if (n > 0) {
+		waitpid(run->child, NULL, 0);
+		run->child = -1;
+		run->child_done = true;
+		run->child_status = 127;
+		fprintf(stderr, "sgtrace: cannot run '%s': %s\n", run->opts.cmd_argv[0],
+			strerror(child_err));
+		return -child_err;
+	}
+	run->report.cmd_ran = true;
+	return 0;
+}
+
+static int decode_status(int st)
+{
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static void reap_child(struct run *run, bool wait)
+{
+	int st;
+
+	if (run->child <= 0 || run->child_done)
+		return;
+	if (waitpid(run->child, &st, wait ? 0 : WNOHANG) == run->child) {
+		run->child_done = true;
+		run->child_status = decode_status(st);
+	}
+}
+
+/* At the end, a command still running is asked to stop (then killed after 5 s). */
+static void stop_child(struct run *run)
+{
+	if (run->child <= 0 || run->child_done)
+		return;
+	kill(run->child, exit_signal ? exit_signal : SIGTERM);
+	for (int i = 0; i < 500 && !run->child_done; i++) {
+		reap_child(run, false);
+		if (!run->child_done)
+			usleep(10000);
+	}
+	if (!run->child_done) {
+		kill(run->child, SIGKILL);
+		reap_child(run, true);
+	}
+}
+
+static bool time_is_up(const struct run *run)
+{
+	return run->opts.duration_s > 0 &&
+	       now_ns() - run->start_ns >= (uint64_t)(run->opts.duration_s * 1e9);
+}
+
+static int comm_lookup(struct run *run, uint32_t pid, char *comm)
+{
+	return bpf_map_lookup_elem(bpf_map__fd(run->skel->maps.comms), &pid, comm);
+}
+
+/* The end-of-run findings: every mapping still live is a leak, outlives_unbind, or young. */
+static int collect_live(struct run *run, uint64_t now)
+{
+	const uint32_t chunk = 65536;
+	int fd = bpf_map__fd(run->skel->maps.live);
+	__u64 *keys = malloc(chunk * sizeof(*keys)), batch = 0;
+	struct sgt_live *vals = malloc(chunk * sizeof(*vals));
+	const struct sgt_devinfo *last = NULL;
+	bool first = true, done = false;
+	int err = 0;
+
+	if (!keys || !vals) {
+		err = -ENOMEM;
+		goto out;
+	}
+	while (!done) {
+		__u32 count = chunk;
+
+		err = bpf_map_lookup_batch(fd, first ? NULL : &batch, &batch, keys, vals, &count, NULL);
+		first = false;
+		if (err) {
+			if (errno != ENOENT) {
+				err = -errno;
+				goto out;
+			}
+			err = 0;
+			done = true;
+		}
+		for (__u32 i = 0; i < count; i++) {
+			const struct sgt_live *v = &vals[i];
+			struct sgt_event e = { 0 };
+			uint64_t age = now > v->ts ? now - v->ts : 0;
+
+			run->report.live_total++;
+			if (!last || last->dev != v->dev)
+				last = sgt_report_dev(&run->report, v->dev);
+			if (last && last->d.gen != v->gen)
+				e.kind = SGT_OUTLIVES_UNBIND;
+			else if (age >= run->opts.min_age_ms * 1000000ULL)
+				e.kind = SGT_LEAK;
+			else
+				continue;
+			e.sgl = keys[i];
+			e.dev = v->dev;
+			e.ts_map = v->ts;
+			e.ts = now;
+			e.bytes = v->bytes;
+			e.dir = v->dir;
+			e.nents = v->nents;
+			e.mapped = v->mapped;
+			e.pid = v->pid;
+			e.stack_id = v->stack_id;
+			e.gen = v->gen;
+			sgt_report_add(&run->report, &e, age);
+		}
+	}
+out:
+	free(keys);
+	free(vals);
+	return err;
+}
+
+static int comm_cb(void *ctx, uint32_t pid, char *comm)
+{
+	return comm_lookup(ctx, pid, comm);
+}
+
+static int write_json(struct run *run)
+{
+	json_object *j = sgt_report_json(&run->report);
+	const char *s = json_object_to_json_string_ext(j, JSON_C_TO_STRING_PRETTY |
+							      JSON_C_TO_STRING_NOSLASHESCAPE);
+	FILE *f = strcmp(run->opts.json_file, "-") ? fopen(run->opts.json_file, "we") : stdout;
+	int err = 0;
+
+	if (!f || fprintf(f, "%s\n", s) < 0) {
+		fprintf(stderr, "sgtrace: cannot write %s: %s\n", run->opts.json_file, strerror(errno));
+		err = SGT_EXIT_ERROR;
+	}
+	if (f && f != stdout && fclose(f)) {
+		fprintf(stderr, "sgtrace: cannot write %s: %s\n", run->opts.json_file, strerror(errno));
+		err = SGT_EXIT_ERROR;
+	}
+	json_object_put(j);
+	return err;
+}
+
+static int do_record(struct run *run)
+{
+	struct sgt_report *r = &run->report;
+	struct ring_buffer *rb;
+	uint64_t end;
+	int err = 0, status;
+	FILE *text = stdout;
+
+	rb = ring_buffer__new(bpf_map__fd(run->skel->maps.events), on_record_event, run, NULL);
+	if (!rb) {
+		fprintf(stderr, "sgtrace: cannot open the ring buffer: %s\n", strerror(errno));
+		return SGT_EXIT_ERROR;
+	}
+	r->ksyms = run->ksyms;
+	r->stack_fn = stack_of;
+	r->stack_ctx = run;
+	r->kernel_release = run->uts.release;
+	r->min_age_ms = run->opts.min_age_ms;
+	r->fail_on = run->opts.fail_on;
+	r->device_filter = run->opts.device;
+	r->cmd_argv = run->opts.cmd_argv;
+	if (run->opts.cmd_argv && start_command(run))
+		exiting = 1;
+	else if (!run->opts.cmd_argv)
+		fprintf(stderr, "sgtrace: tracing%s; Ctrl-C to stop and report\n",
+			run->opts.duration_s > 0 ? " for the duration" : "");
+
+	while (!exiting && !time_is_up(run)) {
+		err = ring_buffer__poll(rb, 100);
+		if (err < 0 && err != -EINTR) {
+			fprintf(stderr, "sgtrace: ring buffer: %s\n", strerror(-err));
+			break;
+		}
+		err = 0;
+		reap_child(run, false);
+		if (run->child_done)
+			break;
+	}
+	stop_child(run);
+	r->cmd_status = run->child_status;
+
+	/* A consistent end: detach, drain what is in flight, then read the maps. */
+	sgtrace__detach(run->skel);
+	ring_buffer__consume(rb);
+	end = now_ns();
+	r->duration_s = (end - run->start_ns) / 1e9;
+	read_stats(run, r->stats);
+	read_devs(run);
+	err = collect_live(run, end);
+	if (err)
+		fprintf(stderr, "sgtrace: cannot read the live mappings: %s\n", strerror(-err));
+	/* Examples from the live map carry no comm yet: look them up (one per group). */
+	sgt_report_fill_comms(r, comm_cb, run);
+	ring_buffer__free(rb);
+
+	if (run->opts.json_file && !strcmp(run->opts.json_file, "-"))
+		text = stderr;
+	sgt_report_print(r, text);
+	status = err ? SGT_EXIT_ERROR : 0;
+	if (run->opts.json_file && write_json(run))
+		status = SGT_EXIT_ERROR;
+	if (sgt_report_failing(r, r->fail_on))
+		return SGT_EXIT_FINDINGS;
+	if (run->opts.cmd_argv && (!r->cmd_ran || r->cmd_status)) {
+		fprintf(stderr, "sgtrace: the command %s (status %d)\n",
+			r->cmd_ran ? "failed" : "did not run", r->cmd_status);
+		return SGT_EXIT_ERROR;
+	}
+	return status;
+}
+
+/* ---- monitor ---- */
+
+struct mon_prev {
+	uint64_t dev;
+	uint64_t maps, unmaps;
+};
+
+static int on_monitor_event(void *ctx, void *data, size_t size)
+{
+	struct run *run = ctx;
+	const struct sgt_event *e = data;
+
+	if (size >= sizeof(*e) && e->kind < SGT_KIND_NR)
+		run->events_by_kind[e->kind]++;
+	return 0;
+}
+
+static const struct mon_prev *find_prev(const struct mon_prev *p, size_t n, uint64_t dev)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i].dev == dev)
+			return &p[i];
+	return NULL;
+}
+
+static void monitor_tick(struct run *run, double dt, struct mon_prev **prev, size_t *nprev,
+			 bool tty)
+{
+	struct sgt_report *r = &run->report;
+	uint64_t stats[SGT_STAT_NR], findings = 0;
+	struct mon_prev *next;
+	json_object *j = NULL, *arr = NULL;
+	double t = (now_ns() - run->start_ns) / 1e9;
+
+	read_stats(run, stats);
+	memcpy(r->stats, stats, sizeof(stats));
+	read_devs(run);
+	for (int k = 0; k < SGT_KIND_NR; k++)
+		findings += run->events_by_kind[k];
+	next = calloc(r->nr_devs ? r->nr_devs : 1, sizeof(*next));
+	if (run->opts.json) {
+		j = json_object_new_object();
+		arr = json_object_new_array();
+		json_object_object_add(j, "time_s", json_object_new_double(t));
+	} else if (tty) {
+		printf("\033[H\033[2J");
+		printf("sgtrace monitor  %.0f s  maps %" PRIu64 "  unmaps %" PRIu64
+		       "  findings %" PRIu64 "  lost %" PRIu64 "\n\n",
+		       t, stats[SGT_STAT_MAPS], stats[SGT_STAT_UNMAPS], findings, sgt_report_lost(r));
+		printf("%-20s %-10s %10s %12s %10s %10s %9s\n", "DEVICE", "DRIVER", "LIVE",
+		       "LIVE_BYTES", "MAPS/s", "UNMAPS/s", "FINDINGS");
+	}
+	for (size_t i = 0; i < r->nr_devs; i++) {
+		const struct sgt_devinfo *d = &r->devs[i];
+		const struct mon_prev *p = find_prev(*prev, *nprev, d->dev);
+		double maps_s = (d->d.maps - (p ? p->maps : 0)) / dt;
+		double unmaps_s = (d->d.unmaps - (p ? p->unmaps : 0)) / dt;
+
+		if (next) {
+			next[i].dev = d->dev;
+			next[i].maps = d->d.maps;
+			next[i].unmaps = d->d.unmaps;
+		}
+		if (!d->d.match)
+			continue;
+		if (j) {
+			json_object *o = json_object_new_object();
+
+			json_object_object_add(o, "device", json_object_new_string(d->d.name));
+			json_object_object_add(o, "driver", json_object_new_string(d->d.driver));
+			json_object_object_add(o, "live", json_object_new_int64((int64_t)d->d.live));
+			json_object_object_add(o, "live_bytes",
+					       json_object_new_int64((int64_t)d->d.live_bytes));
+			json_object_object_add(o, "maps_per_s", json_object_new_double(maps_s));
+			json_object_object_add(o, "unmaps_per_s", json_object_new_double(unmaps_s));
+			json_object_object_add(o, "findings", json_object_new_int64(d->d.findings));
+			json_object_array_add(arr, o);
+		} else if (tty) {
+			printf("%-20s %-10s %10" PRId64 " %12" PRId64 " %10.0f %10.0f %9" PRIu64 "\n",
+			       d->d.name, d->d.driver[0] ? d->d.driver : "-", (int64_t)d->d.live,
+			       (int64_t)d->d.live_bytes, maps_s, unmaps_s, (uint64_t)d->d.findings);
+		} else {
+			printf("t=%.1f device=%s driver=%s live=%" PRId64 " live_bytes=%" PRId64
+			       " maps/s=%.0f unmaps/s=%.0f findings=%" PRIu64 " lost=%" PRIu64 "\n",
+			       t, d->d.name, d->d.driver[0] ? d->d.driver : "-", (int64_t)d->d.live,
+			       (int64_t)d->d.live_bytes, maps_s, unmaps_s, (uint64_t)d->d.findings,
+			       sgt_report_lost(r));
+		}
+	}
+	if (j) {
+		json_object *tot = json_object_new_object();
+
+		json_object_object_add(tot, "maps", json_object_new_int64(stats[SGT_STAT_MAPS]));
+		json_object_object_add(tot, "unmaps", json_object_new_int64(stats[SGT_STAT_UNMAPS]));
+		json_object_object_add(tot, "findings", json_object_new_int64(findings));
+		json_object_object_add(tot, "lost", json_object_new_int64(sgt_report_lost(r)));
+		json_object_object_add(j, "totals", tot);
+		json_object_object_add(j, "devices", arr);
+		printf("%s\n", json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN));
+		json_object_put(j);
+	} else if (!tty && !r->nr_devs) {
+		printf("t=%.1f no DMA scatter-gather activity yet, lost=%" PRIu64 "\n", t,
+		       sgt_report_lost(r));
+	}
+	fflush(stdout);
+	free(*prev);
+	*prev = next;
+	*nprev = next ? r->nr_devs : 0;
+}
+
+static int do_monitor(struct run *run)
+{
+	struct ring_buffer *rb;
+	struct mon_prev *prev = NULL;
+	size_t nprev = 0;
+	bool tty = isatty(STDOUT_FILENO);
+	uint64_t last = now_ns(), interval = (uint64_t)(run->opts.interval_s * 1e9);
+
+	rb = ring_buffer__new(bpf_map__fd(run->skel->maps.events), on_monitor_event, run, NULL);
+	if (!rb) {
+		fprintf(stderr, "sgtrace: cannot open the ring buffer: %s\n", strerror(errno));
+		return SGT_EXIT_ERROR;
+	}
+	while (!exiting && !time_is_up(run)) {
+		uint64_t t;
+
+		ring_buffer__poll(rb, 100);
+		t = now_ns();
+		if (t - last >= interval) {
+			monitor_tick(run, (t - last) / 1e9, &prev, &nprev, tty);
+			last = t;
+		}
+	}
+	ring_buffer__free(rb);
+	free(prev);
+	return 0;
+}
+
+/* ---- events ---- */
+
+static int on_stream_event(void *ctx, void *data, size_t size)
+{
+	struct run *run = ctx;
+	const struct sgt_event *e = data;
+
+	if (size < sizeof(*e))
+		return 0;
+	read_devs(run); /* device names of new devices */
+	if (run->opts.json) {
+		json_object *j = sgt_event_json(&run->report, e, event_age(e));
+
+		printf("%s\n", json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN));
+		json_object_put(j);
+	} else {
+		sgt_event_print(&run->report, e, event_age(e), stdout);
+	}
+	fflush(stdout);
+	return 0;
+}
+
+static int do_events(struct run *run)
+{
+	struct ring_buffer *rb;
+
+	run->report.ksyms = run->ksyms;
+	run->report.stack_fn = stack_of;
+	run->report.stack_ctx = run;
+	rb = ring_buffer__new(bpf_map__fd(run->skel->maps.events), on_stream_event, run, NULL);
+	if (!rb) {
+		fprintf(stderr, "sgtrace: cannot open the ring buffer: %s\n", strerror(errno));
+		return SGT_EXIT_ERROR;
+	}
+	if (!run->opts.json)
+		fprintf(stderr, "sgtrace: streaming findings; Ctrl-C to stop\n");
+	while (!exiting && !time_is_up(run))
+		ring_buffer__poll(rb, 100);
+	ring_buffer__consume(rb);
+	ring_buffer__free(rb);
+	read_stats(run, run->report.stats);
+	fprintf(stderr, "sgtrace: maps %" PRIu64 ", unmaps %" PRIu64 ", lost %" PRIu64 "\n",
+		run->report.stats[SGT_STAT_MAPS], run->report.stats[SGT_STAT_UNMAPS],
+		sgt_report_lost(&run->report));
+	return 0;
+}
