@@ -600,14 +600,6 @@ int BPF_PROG(tpbtf_dma_unmap_sg)
 	return 0;
 }
 
-/* kfree(ptr): the kfree tracepoint is kfree(call_site, ptr) since 2.6.32 (tp_btf 5.5+). */
-SEC("tp_btf/kfree")
-int BPF_PROG(tpbtf_kfree, unsigned long call_site, const void *ptr)
-{
-	on_free(ctx, (__u64)ptr);
-	return 0;
-}
-
 /* ---- kprobe/kretprobe flavour ---- */
 
 static __always_inline void stash_map(void *ctx, struct device *dev, void *arg, int nents, int dir,
@@ -755,6 +747,8 @@ int rawtp_dma_unmap_sg(struct bpf_raw_tracepoint_args *ctx)
 	return 0;
 }
 
+/* kfree(ptr): the kfree tracepoint is kfree(call_site, ptr) since 2.6.32. raw_tp, not tp_btf:
+ * before 6.x (seen on 6.1) the verifier refuses tp_btf reads of a "const void *" argument. */
 SEC("raw_tp/kfree")
 int rawtp_kfree(struct bpf_raw_tracepoint_args *ctx)
 {

@@ -320,20 +320,13 @@ static bool try_unmap(struct sgt_hook *h, enum sgt_attach m)
 
 static bool try_free(struct sgt_hook *h, enum sgt_attach m)
 {
-	switch (m) {
-	case SGT_ATTACH_TP_BTF:
-		if (!kfree_tp_proto_ok() || !tracing_can_attach("kfree", BPF_TRACE_RAW_TP))
-			return false;
-		set(h, "tp_btf", "tp_btf:kfree", (const char *const[]){ "tpbtf_kfree", NULL });
-		return true;
-	case SGT_ATTACH_TRACEPOINT:
-		if (!kfree_tp_proto_ok() || !raw_tp_can_attach("kfree"))
-			return false;
-		set(h, "raw_tp", "raw_tp:kfree", (const char *const[]){ "rawtp_kfree", NULL });
-		return true;
-	default:
+	/* Always the raw tracepoint: tp_btf cannot read kfree's "const void *" argument on
+	 * kernels such as 6.1 (the verifier only allows struct pointers there). */
+	(void)m;
+	if (!kfree_tp_proto_ok() || !raw_tp_can_attach("kfree"))
 		return false;
-	}
+	set(h, "raw_tp", "raw_tp:kfree", (const char *const[]){ "rawtp_kfree", NULL });
+	return true;
 }
 
 static bool try_unbind(struct sgt_hook *h, enum sgt_attach m)
@@ -380,7 +373,6 @@ static void choose(struct sgt_hook *h, try_fn fn, enum sgt_attach forced, bool s
 void sgt_hooks_probe(struct sgt_hooks *hooks, enum sgt_attach mode, uint64_t page_offset_base_addr)
 {
 	struct sgt_hook *h = hooks->h;
-	enum sgt_attach free_pref;
 
 	memset(hooks, 0, sizeof(*hooks));
 	hooks->mode = mode;
@@ -398,9 +390,7 @@ void sgt_hooks_probe(struct sgt_hooks *hooks, enum sgt_attach mode, uint64_t pag
 		snprintf(h[SGT_HOOK_UNMAP].note, sizeof(h[0].note),
 			 "neither fentry, kprobe nor a dma tracepoint (6.12+) can be attached");
 
-	free_pref = (mode == SGT_ATTACH_KPROBE || mode == SGT_ATTACH_TRACEPOINT) ? SGT_ATTACH_TRACEPOINT
-										 : SGT_ATTACH_TP_BTF;
-	choose(&h[SGT_HOOK_FREE], try_free, free_pref, false);
+	try_free(&h[SGT_HOOK_FREE], SGT_ATTACH_TRACEPOINT);
 	if (!h[SGT_HOOK_FREE].method)
 		snprintf(h[SGT_HOOK_FREE].note, sizeof(h[0].note),
 			 "kmem:kfree cannot be attached: freed_while_mapped not detected");

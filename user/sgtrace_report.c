@@ -7,13 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct sgt_group {
-	struct sgt_event ex; /* the oldest occurrence (largest age), an example */
-	uint64_t count;
-	uint64_t bytes;
-	uint64_t oldest_age_ns;
-};
-
 static const char *const kind_names[SGT_KIND_NR] = {
 	[SGT_LEAK] = "leak",
 	[SGT_OUTLIVES_UNBIND] = "outlives_unbind",

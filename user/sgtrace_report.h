@@ -28,7 +28,13 @@ struct sgt_devinfo {
 	struct sgt_dev d;
 };
 
-struct sgt_group;
+/* Findings with the same kind, detail, device and stack (and unmap device for mismatches). */
+struct sgt_group {
+	struct sgt_event ex; /* the oldest occurrence (largest age), an example */
+	uint64_t count;
+	uint64_t bytes;
+	uint64_t oldest_age_ns;
+};
 
 struct sgt_report {
 	/* Inputs for symbolization. */
