@@ -192,9 +192,14 @@ static json_object *config_json(const struct sgs_config *cfg, const struct sgs_t
 		return NULL;
 	json_add(o, "devices", u64(truth->driven));
 	json_add(o, "threads", u64(cfg->threads));
-	json_add(o, "ops", cfg->duration_s > 0 ? json_object_new_null() : u64(cfg->ops));
-	json_add(o, "duration_s", cfg->duration_s > 0 ? json_object_new_double(cfg->duration_s)
-						      : json_object_new_null());
+	/* json-c's null is a NULL object: the one that does not apply is null. */
+	if (cfg->duration_s > 0) {
+		json_object_object_add(o, "ops", NULL);
+		json_add(o, "duration_s", json_object_new_double(cfg->duration_s));
+	} else {
+		json_add(o, "ops", u64(cfg->ops));
+		json_object_object_add(o, "duration_s", NULL);
+	}
 	json_add(o, "size_min", u64(cfg->size_min));
 	json_add(o, "size_max", u64(cfg->size_max));
 	json_add(o, "layout", json_object_new_string(sgs_layout_name(cfg->layout)));
