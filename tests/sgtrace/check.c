@@ -1,0 +1,132 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * sgtrace_check: check an sgtrace JSON report against exact expectations.
+ *
+ *   sgtrace_check REPORT.json [KIND=N]... [maps=N] [unmaps=N] [unbinds=N] [maps=unmaps]
+ *                 [maps>=N] [device=NAME]
+ *
+ * DEVICE:FIELD=N checks a field of a device in the report's "live" list (sgkm.0:maps=1).
+ * Every finding kind not named must have 0 findings (map_failed included), lost must be 0,
+ * and with device=NAME every finding must be on that device. Prints one line per check and
+ * "N passed, N failed"; exit 1 on any failure.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <json-c/json.h>
+
+static const char *const kinds[] = { "leak", "outlives_unbind", "freed_while_mapped",
+				     "unmap_unknown", "unmap_mismatch", "unmap_after_unbind",
+				     "map_failed" };
+#define NKINDS (sizeof(kinds) / sizeof(kinds[0]))
+
+static int passed, failed;
+
+static void check(int ok, const char *fmt, long long got, long long want, const char *what)
+{
+	printf("%s - %s: got %lld, expected %s%lld\n", ok ? "ok" : "not ok", what, got, fmt, want);
+	if (ok)
+		passed++;
+	else
+		failed++;
+}
+
+static json_object *get(json_object *o, const char *k)
+{
+	json_object *v = NULL;
+
+	json_object_object_get_ex(o, k, &v);
+	return v;
+}
+
+int main(int argc, char **argv)
+{
+	long long want[NKINDS] = { 0 };
+	json_object *root, *totals, *summary, *findings;
+	const char *device = NULL;
+
+	if (argc < 2) {
+		fprintf(stderr, "usage: sgtrace_check REPORT.json [KIND=N]... [maps=N]...\n");
+		return 2;
+	}
+	root = json_object_from_file(argv[1]);
+	if (!root) {
+		fprintf(stderr, "sgtrace_check: cannot parse %s\n", argv[1]);
+		return 1;
+	}
+	totals = get(root, "totals");
+	summary = get(root, "summary");
+	findings = get(root, "findings");
+	for (int i = 2; i < argc; i++) {
+		char key[64];
+		long long n;
+		size_t k;
+
+		if (!strcmp(argv[i], "maps=unmaps")) {
+			long long m = json_object_get_int64(get(totals, "maps"));
+			long long u = json_object_get_int64(get(totals, "unmaps"));
+
+			check(m == u, "maps = ", u, m, "unmaps equal maps");
+			continue;
+		}
+		if (!strncmp(argv[i], "device=", 7)) {
+			device = argv[i] + 7;
+			continue;
+		}
+		if (strchr(argv[i], ':')) { /* DEVICE:FIELD=N, from the per-device "live" list */
+			char dev[64], what[160];
+			long long got = -1;
+			json_object *live = get(root, "live");
+
+			if (sscanf(argv[i], "%63[^:]:%63[a-z_]=%lld", dev, key, &n) != 3) {
+				fprintf(stderr, "sgtrace_check: bad expectation %s\n", argv[i]);
+				return 2;
+			}
+			for (size_t d = 0; d < json_object_array_length(live); d++) {
+				json_object *o = json_object_array_get_idx(live, d);
+				const char *name = json_object_get_string(get(o, "device"));
+
+				if (name && !strcmp(name, dev))
+					got = json_object_get_int64(get(o, key));
+			}
+			snprintf(what, sizeof(what), "%s %s", dev, key);
+			check(got == n, "", got, n, what);
+			continue;
+		}
+		if (sscanf(argv[i], "%63[a-z_]>=%lld", key, &n) == 2) {
+			long long got = json_object_get_int64(get(totals, key));
+
+			check(got >= n, ">=", got, n, key);
+			continue;
+		}
+		if (sscanf(argv[i], "%63[a-z_]=%lld", key, &n) != 2) {
+			fprintf(stderr, "sgtrace_check: bad expectation %s\n", argv[i]);
+			return 2;
+		}
+		for (k = 0; k < NKINDS; k++)
+			if (!strcmp(key, kinds[k]))
+				break;
+		if (k < NKINDS)
+			want[k] = n;
+		else
+			check(json_object_get_int64(get(totals, key)) == n, "", 
+			      json_object_get_int64(get(totals, key)), n, key);
+	}
+	for (size_t k = 0; k < NKINDS; k++)
+		check(json_object_get_int64(get(summary, kinds[k])) == want[k], "",
+		      json_object_get_int64(get(summary, kinds[k])), want[k], kinds[k]);
+	check(json_object_get_int64(get(totals, "lost")) == 0, "",
+	      json_object_get_int64(get(totals, "lost")), 0, "lost");
+	for (size_t i = 0; device && i < json_object_array_length(findings); i++) {
+		json_object *f = json_object_array_get_idx(findings, i);
+		const char *d = json_object_get_string(get(f, "device"));
+		int ok = d && !strcmp(d, device);
+
+		printf("%s - finding %zu (%s) on device %s\n", ok ? "ok" : "not ok", i,
+		       json_object_get_string(get(f, "kind")), d ? d : "null");
+		ok ? passed++ : failed++;
+	}
+	printf("%d passed, %d failed\n", passed, failed);
+	json_object_put(root);
+	return failed ? 1 : 0;
+}
