@@ -38,7 +38,7 @@ int main(int argc, char **argv)
 	if (sgs_run_check(&cfg, &before, &ndev))
 		goto cleanup;
 
-	if (sgs_run(&cfg, ndev, &res))
+	if (sgs_run(&cfg, &before, ndev, &res))
 		goto cleanup;
 
 	ret = sgs_snapshot(fd, &after);

@@ -63,6 +63,9 @@ struct sgs_result {
 	uint64_t errors;		/* failed operations (all errnos) */
 	uint64_t unexpected;		/* of which: not explained by an unbind or an injected fault */
 	uint64_t verify_mismatch;	/* verify returned a view whose lengths do not sum to size */
+	uint64_t mask_violations;	/* DMA segments beyond the device's DMA mask (a bug) */
+	uint64_t narrow_tables;		/* tables verified on devices with a mask below 64 bits */
+	uint64_t bounced_segments;	/* of their CPU segments: above the mask, so bounced */
 	uint64_t by_errno[SGS_ERRNO_SLOTS];
 	uint64_t by_op_errno[SGS_OP_NR][SGS_ERRNO_SLOTS];
 	bool aborted;			/* stopped early by SIGINT/SIGTERM */

@@ -93,6 +93,12 @@ void sgs_report_print(const struct sgs_config *cfg, const struct sgs_result *res
 	       res->elapsed_s > 0 ? res->ops / res->elapsed_s : 0.0, cfg->threads, truth->driven,
 	       n, (unsigned long long)cfg->seed, res->aborted ? " (interrupted)" : "");
 	print_errors(res);
+	if (res->narrow_tables || res->mask_violations)
+		printf("narrow DMA masks: %llu tables checked, %llu CPU segments above the mask "
+		       "(bounced), %llu DMA segments beyond it\n",
+		       (unsigned long long)res->narrow_tables,
+		       (unsigned long long)res->bounced_segments,
+		       (unsigned long long)res->mask_violations);
 	printf("unbinds: %llu by sgstress, %llu seen by sgkm\n", (unsigned long long)res->unbinds,
 	       (unsigned long long)truth->all.unbinds);
 
@@ -223,6 +229,7 @@ static json_object *errors_json(const struct sgs_result *res)
 	json_add(o, "total", u64(res->errors));
 	json_add(o, "unexpected", u64(res->unexpected));
 	json_add(o, "verify_mismatch", u64(res->verify_mismatch));
+	json_add(o, "mask_violations", u64(res->mask_violations));
 	for (int e = 0; e < SGS_ERRNO_SLOTS; e++)
 		if (res->by_errno[e])
 			json_add(by, e ? sgs_errno_name(e, buf) : "other", u64(res->by_errno[e]));
@@ -271,6 +278,8 @@ int sgs_report_json(const struct sgs_config *cfg, const struct sgs_result *res,
 	json_add(root, "unbinds", u64(res->unbinds));
 	json_add(root, "binds", u64(res->binds));
 	json_add(root, "errors", errors_json(res));
+	json_add(root, "narrow_mask_tables", u64(res->narrow_tables));
+	json_add(root, "bounced_segments", u64(res->bounced_segments));
 	for (int k = 0; k < SGKM_FAULT_NR; k++)
 		requested[k] = cfg->inject[k];
 	json_add(root, "requested", kinds_object(requested, sgs_fault_names, 1, SGKM_FAULT_NR));

@@ -41,6 +41,7 @@ const char *const sgs_op_names[SGS_OP_NR] = {
 struct ctx {
 	const struct sgs_config *cfg;
 	unsigned int ndev;
+	unsigned int mask_bits[SGS_MAX_DEVICES];
 	bool unbinding;			/* sgstress unbinds devices: ENODEV/ENXIO are explained */
 	unsigned int *plan;		/* fault kinds in injection order */
 	unsigned int nplan;
@@ -177,6 +178,35 @@ static void check_view(struct worker *w, const struct sgkm_verify *v, uint64_t s
 			v->nsegments, v->nents, nents);
 }
 
+/*
+ * On a device with a DMA mask below 64 bits: every DMA segment must lie below the mask, and the
+ * CPU pages above it are the ones that swiotlb bounced.
+ */
+static void check_mask(struct worker *w, uint32_t id, unsigned int dev, uint32_t nsegments)
+{
+	unsigned int bits = w->ctx->mask_bits[dev];
+	uint64_t limit = bits && bits < 64 ? 1ull << bits : 0;
+	struct sgkm_verify v;
+	int ret;
+
+	if (!limit)
+		return;
+	for (uint32_t i = 0; i < nsegments && i < w->max_segs; i++)
+		if (w->segs[i].addr + w->segs[i].len > limit) {
+			w->res.mask_violations++;
+			w->res.unexpected++;
+		}
+	ret = sgs_verify(w->fd, id, SGKM_VERIFY_F_CPU, w->segs, w->max_segs, &v);
+	if (ret) {
+		count_error(w, SGS_OP_VERIFY, -ret, false);
+		return;
+	}
+	w->res.narrow_tables++;
+	for (uint32_t i = 0; i < v.nsegments && i < w->max_segs; i++)
+		if (w->segs[i].addr + w->segs[i].len > limit)
+			w->res.bounced_segments++;
+}
+
 static unsigned int pick_layout(struct worker *w)
 {
 	switch (w->ctx->cfg->layout) {
@@ -251,8 +281,10 @@ static void lifecycle(struct worker *w, unsigned int fault)
 	ret = sgs_verify(w->fd, id, 0, w->segs, w->max_segs, &v);
 	if (ret)
 		count_error(w, SGS_OP_VERIFY, -ret, faulty && (ret == -ENXIO || ret == -ENODATA));
-	else
+	else {
 		check_view(w, &v, size, nents);
+		check_mask(w, id, dev, v.nsegments);
+	}
 	/* skip_devres makes a finding only when its device is unbound while it is mapped. */
 	if (fault == SGKM_FAULT_SKIP_DEVRES)
 		unbind_rebind(w, dev);
@@ -418,6 +450,9 @@ static void merge(struct sgs_result *res, const struct sgs_result *r)
 	res->errors += r->errors;
 	res->unexpected += r->unexpected;
 	res->verify_mismatch += r->verify_mismatch;
+	res->mask_violations += r->mask_violations;
+	res->narrow_tables += r->narrow_tables;
+	res->bounced_segments += r->bounced_segments;
 	for (int i = 0; i < SGKM_FAULT_NR; i++)
 		res->injected_seen[i] += r->injected_seen[i];
 	for (int e = 0; e < SGS_ERRNO_SLOTS; e++) {
@@ -532,7 +567,8 @@ static int start_workers(struct ctx *ctx, struct worker *ws, unsigned int n)
 	return n;
 }
 
-int sgs_run(const struct sgs_config *cfg, unsigned int ndev, struct sgs_result *res)
+int sgs_run(const struct sgs_config *cfg, const struct sgs_snapshot *snap, unsigned int ndev,
+	    struct sgs_result *res)
 {
 	struct ctx ctx = { .cfg = cfg, .ndev = ndev };
 	struct worker *ws;
@@ -544,6 +580,8 @@ int sgs_run(const struct sgs_config *cfg, unsigned int ndev, struct sgs_result *
 	int started, ret = -1;
 
 	memset(res, 0, sizeof(*res));
+	for (unsigned int i = 0; i < ndev; i++)
+		ctx.mask_bits[i] = snap->dev[i].dma_mask_bits;
 	ctx.unbinding = cfg->unbind_every_ms || cfg->inject[SGKM_FAULT_SKIP_DEVRES];
 	for (int i = 0; i < SGS_MAX_DEVICES; i++)
 		pthread_mutex_init(&ctx.devlock[i], NULL);

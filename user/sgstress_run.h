@@ -17,8 +17,11 @@ int sgs_run_check(const struct sgs_config *cfg, const struct sgs_snapshot *snap,
  * Runs the workload on devices 0..ndev-1 until cfg->ops lifecycles (or cfg->duration_s) are
  * done and every requested fault is injected, or SIGINT/SIGTERM. Every device that the run
  * unbound is bound again when it returns. Fills @res. Returns 0, or -1 when the run could
- * not start (threads, /dev/sgkm), after printing why.
+ * not start (threads, /dev/sgkm), after printing why. @snap (taken before) gives the devices'
+ * DMA masks: on a device with a mask below 64 bits, the CPU view of each table is checked too,
+ * and its pages above the mask are counted as bounced (swiotlb).
  */
-int sgs_run(const struct sgs_config *cfg, unsigned int ndev, struct sgs_result *res);
+int sgs_run(const struct sgs_config *cfg, const struct sgs_snapshot *snap, unsigned int ndev,
+	    struct sgs_result *res);
 
 #endif /* SGSTRESS_RUN_H */
