@@ -344,12 +344,26 @@ static bool sgkm_is_map_failure(int ret)
 	       ret != -ENOENT && ret != -EINVAL;
 }
 
+/* The state a borrowed table reports: its view, or what happened to the object's mapping. */
+static u32 sgkm_borrowed_state(struct sgkm_table *t)
+{
+	struct sgkm_sgtable *sgt = sgkm_bo_table(t->bo);
+	enum sgkm_sgt_state state = sgt ? sgkm_sgtable_state(sgt) : SGKM_SGT_UNMAPPED;
+
+	if (state == SGKM_SGT_REVOKED)
+		return SGKM_STATE_REVOKED;
+	return t->borrow_held ? SGKM_STATE_MAPPED_BORROWED : SGKM_STATE_UNMAPPED;
+}
+
 static int sgkm_map_borrowed(struct sgkm_table *t, struct device *dev)
 {
 	struct sgkm_sgtable view;
 	struct sg_table *sgt;
 	bool created = false;
 
+	/* A revoked object stays revoked (like Devres), whether or not the view is held. */
+	if (sgkm_borrowed_state(t) == SGKM_STATE_REVOKED)
+		return -ENXIO;
 	if (t->borrow_held)
 		return -EBUSY;
 	sgt = sgkm_bo_sg_table_begin(t->bo, dev, &created);
@@ -425,17 +439,6 @@ static int sgkm_ioctl_map(struct sgkm_file *f, void __user *uarg)
 	if (ret)
 		return ret;
 	return sgkm_arg_out(uarg, &a, sizeof(a), argsz);
-}
-
-/* The state a borrowed table reports: its view, or what happened to the object's mapping. */
-static u32 sgkm_borrowed_state(struct sgkm_table *t)
-{
-	struct sgkm_sgtable *sgt = sgkm_bo_table(t->bo);
-	enum sgkm_sgt_state state = sgt ? sgkm_sgtable_state(sgt) : SGKM_SGT_UNMAPPED;
-
-	if (state == SGKM_SGT_REVOKED)
-		return SGKM_STATE_REVOKED;
-	return t->borrow_held ? SGKM_STATE_MAPPED_BORROWED : SGKM_STATE_UNMAPPED;
 }
 
 static int sgkm_unmap_owned(struct sgkm_table *t)
@@ -626,7 +629,8 @@ static int sgkm_ioctl_verify(struct sgkm_file *f, void __user *uarg)
 	ret = sgkm_arg_in(&a, sizeof(a), sizeof(a), uarg, &argsz);
 	if (ret)
 		return ret;
-	if ((a.flags & ~SGKM_VERIFY_F_CPU) || !sgkm_zero(a.reserved, sizeof(a.reserved)))
+	if ((a.flags & ~(SGKM_VERIFY_F_CPU | SGKM_VERIFY_F_INFO)) ||
+	    !sgkm_zero(a.reserved, sizeof(a.reserved)))
 		return -EINVAL;
 	if (a.max_segments && !a.segments)
 		return -EFAULT;
@@ -645,8 +649,9 @@ static int sgkm_ioctl_verify(struct sgkm_file *f, void __user *uarg)
 	a.total_len = 0;
 	a.nents = 0;
 	a.orig_nents = t->orig_nents;
-	a.max_segment = 0;
-	ret = sgkm_verify_walk(t, &a, segs, max, &longest);
+	a.max_segment = t->sgt ? t->sgt->max_segment : 0;
+	if (!(a.flags & SGKM_VERIFY_F_INFO))
+		ret = sgkm_verify_walk(t, &a, segs, max, &longest);
 	a.ownership = t->ownership;
 	a.device = t->sdev->index;
 	a.dir = t->uapi_dir;
@@ -660,7 +665,7 @@ static int sgkm_ioctl_verify(struct sgkm_file *f, void __user *uarg)
 	if (ret)
 		goto out;
 	/* The check verify exists for: the view covers exactly the buffer, within the limit. */
-	if (a.total_len != a.size || longest > a.max_segment) {
+	if (!(a.flags & SGKM_VERIFY_F_INFO) && (a.total_len != a.size || longest > a.max_segment)) {
 		pr_err("sgkm: table %u: view of %u entries sums to %llu bytes (size %llu), longest %u (limit %u)\n",
 		       a.id, a.nsegments, a.total_len, a.size, longest, a.max_segment);
 		ret = -EIO;

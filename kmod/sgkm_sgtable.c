@@ -6,6 +6,7 @@
 #include <linux/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
+#include <linux/sort.h>
 #include <linux/vmalloc.h>
 
 #include "sgkm_sgtable.h"
@@ -43,14 +44,23 @@ int sgkm_pages_alloc_vmalloc(struct sgkm_pages *p, size_t size)
 	return 0;
 }
 
+/* Descending page frame numbers: no page is ever followed by the next one up. */
+static int sgkm_cmp_pfn_desc(const void *a, const void *b)
+{
+	unsigned long pa = page_to_pfn(*(struct page * const *)a);
+	unsigned long pb = page_to_pfn(*(struct page * const *)b);
+
+	return pa < pb ? 1 : pa > pb ? -1 : 0;
+}
+
 /**
  * sgkm_pages_alloc_scattered() - allocate a buffer page by page
  * @p: filled in on success; the caller owns it (free with sgkm_pages_free())
  * @size: bytes, > 0
  *
- * The pages are stored in reverse order of allocation. Consecutive allocations often return
- * physically ascending pages, which sg_alloc_table_from_pages_segment() would merge; in
- * reverse order no two neighbours merge, so the table gets one segment per page.
+ * sg_alloc_table_from_pages_segment() merges a page into the previous entry when it is the
+ * physically next one. The pages are sorted by descending frame number, so that never
+ * happens: the table gets exactly one segment per page (the many-segment case).
  *
  * Return: 0, -EINVAL for a zero size, -ENOMEM, -EINTR on a fatal signal.
  */
@@ -75,9 +85,10 @@ int sgkm_pages_alloc_scattered(struct sgkm_pages *p, size_t size)
 			sgkm_pages_free(p);
 			return page ? -EINTR : -ENOMEM;
 		}
-		p->pages[p->npages - 1 - i] = page;
+		p->pages[i] = page;
 		cond_resched();
 	}
+	sort(p->pages, p->npages, sizeof(*p->pages), sgkm_cmp_pfn_desc, NULL);
 	return 0;
 }
 

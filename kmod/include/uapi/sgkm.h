@@ -42,7 +42,7 @@
 
 /* enum sgkm_layout: where an owned table's buffer comes from. */
 #define SGKM_LAYOUT_CONTIGUOUS	0 /* one vmalloc() buffer: virtually contiguous, few segments */
-#define SGKM_LAYOUT_SCATTERED	1 /* separately allocated pages in reverse physical order: */
+#define SGKM_LAYOUT_SCATTERED	1 /* separately allocated pages, in descending physical order: */
 				  /* one segment per page, so many-segment tables exist */
 #define SGKM_LAYOUT_NR		2
 
@@ -148,6 +148,7 @@ struct sgkm_segment {
 
 /* SGKM_IOC_VERIFY: walk a table's DMA view (nents entries) or CPU view (orig_nents). */
 #define SGKM_VERIFY_F_CPU	(1u << 0) /* walk the CPU pages instead of the DMA entries */
+#define SGKM_VERIFY_F_INFO	(1u << 1) /* walk nothing: only report state, flags and counts */
 #define SGKM_TABLE_F_UNBOUND_SINCE_MAP (1u << 0) /* out: device unbound while this was mapped */
 #define SGKM_TABLE_F_FAULT_INJECTED    (1u << 1) /* out: the table's fault has been injected */
 struct sgkm_verify {
