@@ -15,7 +15,18 @@ struct ksyms {
 	size_t nr_data, cap_data;
 	char *strs; /* names and module names, NUL-separated */
 	size_t strs_len, strs_cap;
+	uint64_t kernel_end; /* address of _end: vmlinux symbols do not extend past it */
+	struct ksym_module *mods; /* module core ranges from /proc/modules */
+	size_t nr_mods;
 };
+
+struct ksym_module {
+	char name[64];
+	uint64_t start, end;
+};
+
+/* A symbol without a known extent (e.g. [bpf]) covers at most this much. */
+#define KSYM_MAX_UNSIZED 0x10000
 
 static int push_str(struct ksyms *ks, const char *s, size_t *off)
 {
@@ -119,6 +130,7 @@ struct ksyms *ksyms_load(const char *path)
 	fixup(ks, ks->syms, ks->nr);
 	fixup(ks, ks->data, ks->nr_data);
 	qsort(ks->syms, ks->nr, sizeof(*ks->syms), cmp_addr);
+	ks->kernel_end = ksyms_addr_of(ks, "_end");
 	return ks;
 nomem:
 	fclose(f);
@@ -134,6 +146,7 @@ void ksyms_free(struct ksyms *ks)
 	free(ks->syms);
 	free(ks->data);
 	free(ks->strs);
+	free(ks->mods);
 	free(ks);
 }
 
@@ -157,9 +170,47 @@ const struct ksym *ksyms_lookup(const struct ksyms *ks, uint64_t addr)
 		else
 			hi = mid;
 	}
-	/* Several symbols may share an address; prefer the last one listed (sort is unstable
-	 * anyway): any of them names the function. */
-	return &ks->syms[lo];
+	/* Several symbols may share an address: any of them names the function. An address past
+	 * the end of the image or module the symbol belongs to (a BPF trampoline, say) has no
+	 * symbol, rather than a wrong one with a huge offset. */
+	if (!ks->syms[lo].module) {
+		if (ks->kernel_end && addr >= ks->kernel_end)
+			return NULL;
+		return &ks->syms[lo];
+	}
+	for (size_t i = 0; i < ks->nr_mods; i++)
+		if (!strcmp(ks->mods[i].name, ks->syms[lo].module))
+			return addr < ks->mods[i].end ? &ks->syms[lo] : NULL;
+	return addr - ks->syms[lo].addr < KSYM_MAX_UNSIZED ? &ks->syms[lo] : NULL;
+}
+
+int ksyms_load_modules(struct ksyms *ks, const char *path)
+{
+	char line[512], name[64];
+	unsigned long long size, base;
+	FILE *f = fopen(path, "re");
+
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		struct ksym_module *m;
+
+		/* name size refcount deps state address */
+		if (sscanf(line, "%63s %llu %*s %*s %*s %llx", name, &size, &base) != 3 || !base)
+			continue;
+		m = realloc(ks->mods, (ks->nr_mods + 1) * sizeof(*m));
+		if (!m) {
+			fclose(f);
+			return -ENOMEM;
+		}
+		ks->mods = m;
+		m = &ks->mods[ks->nr_mods++];
+		snprintf(m->name, sizeof(m->name), "%s", name);
+		m->start = base;
+		m->end = base + size;
+	}
+	fclose(f);
+	return 0;
 }
 
 uint64_t ksyms_addr_of(const struct ksyms *ks, const char *name)

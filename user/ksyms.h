@@ -16,6 +16,9 @@ struct ksyms;
 
 /* Loads a kallsyms-format file (addr type name [module]); NULL with errno on failure. */
 struct ksyms *ksyms_load(const char *path);
+/* Reads module extents (/proc/modules format) so that addresses past a module's end do not
+ * resolve to its last symbol. */
+int ksyms_load_modules(struct ksyms *ks, const char *path);
 void ksyms_free(struct ksyms *ks);
 size_t ksyms_count(const struct ksyms *ks);
 /* The function symbol that contains addr (the nearest below it), or NULL. */

@@ -56,6 +56,18 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 
 static int verbose;
 
+/* Symbols again once attached: the BPF programs and trampolines ([bpf]) are listed now. */
+static void reload_ksyms(struct run *run)
+{
+	struct ksyms *ks = ksyms_load("/proc/kallsyms");
+
+	if (!ks)
+		return;
+	ksyms_load_modules(ks, "/proc/modules");
+	ksyms_free(run->ksyms);
+	run->ksyms = ks;
+}
+
 int main(int argc, char **argv)
 {
 	struct run run = { .child = -1 };
@@ -87,6 +99,7 @@ int main(int argc, char **argv)
 	err = load_and_attach(&run);
 	if (err)
 		goto cleanup;
+	reload_ksyms(&run);
 	setup_signals();
 	switch (run.opts.cmd) {
 	case SGT_CMD_RECORD: err = do_record(&run); break;

@@ -32,7 +32,7 @@ static void run(const char *name, void (*fn)(void))
 	printf("%s %d - %s\n", current_ok ? "ok" : "not ok", passed + failed, name);
 }
 
-static const char *fixture;
+static const char *fixture, *modules_fixture;
 static struct ksyms *ks;
 
 static void test_ksyms_lookup(void)
@@ -45,13 +45,28 @@ static void test_ksyms_lookup(void)
 	CHECK(!strcmp(buf, "dma_map_sgtable+0x10"));
 	ksyms_format(ks, 0xffffffffc000104cULL, buf, sizeof(buf));
 	CHECK(!strcmp(buf, "sgkm_table_map+0x4c [sgkm]"));
-	ksyms_format(ks, 0xffffffffc0002000ULL, buf, sizeof(buf));
+	ksyms_format(ks, 0xffffffffc0010000ULL, buf, sizeof(buf));
 	CHECK(!strcmp(buf, "nvme_queue_rq+0x0 [nvme]"));
 	ksyms_format(ks, 0x1000, buf, sizeof(buf));
 	CHECK(!strcmp(buf, "0x1000"));
 	CHECK(ksyms_lookup(ks, 0x1000) == NULL);
 	CHECK(ksyms_addr_of(ks, "page_offset_base") == 0xffffffff82000000ULL);
 	CHECK(ksyms_addr_of(ks, "no_such_symbol") == 0);
+}
+
+static void test_ksyms_extents(void)
+{
+	char buf[128];
+
+	/* Past _end and past a module's core: no symbol (a trampoline, say). */
+	CHECK(ksyms_lookup(ks, 0xffffffff83000010ULL) == NULL);
+	CHECK(ksyms_load_modules(ks, modules_fixture) == 0);
+	CHECK(ksyms_lookup(ks, 0xffffffffc0001000ULL + 20480 + 0x100) == NULL);
+	ksyms_format(ks, 0xffffffffc0001210ULL, buf, sizeof(buf));
+	CHECK(!strcmp(buf, "sgkm_ioctl+0x10 [sgkm]"));
+	/* [bpf] has no /proc/modules line: a symbol covers at most 64 KiB. */
+	CHECK(ksyms_lookup(ks, 0xffffffffa0000010ULL) != NULL);
+	CHECK(ksyms_lookup(ks, 0xffffffffa0100000ULL) == NULL);
 }
 
 static void test_tracer_frames(void)
@@ -305,9 +320,11 @@ static void test_kinds(void)
 int main(int argc, char **argv)
 {
 	fixture = argc > 1 ? argv[1] : "kallsyms.fixture";
+	modules_fixture = argc > 2 ? argv[2] : "modules.fixture";
 	ks = ksyms_load(fixture);
-	printf("TAP version 13\n1..8\n");
+	printf("TAP version 13\n1..9\n");
 	run("ksyms lookup and module symbols", test_ksyms_lookup);
+	run("symbol extents (_end, /proc/modules, [bpf])", test_ksyms_extents);
 	run("tracer frames are recognized", test_tracer_frames);
 	run("report aggregation by kind, device and stack", test_aggregation);
 	run("aggregation of 200000 findings", test_aggregation_scale);
