@@ -222,7 +222,9 @@ struct sgkm_stats {
  *            unmap_wrong_dev with a single device
  *   E2BIG    size above max_table_mb, or argsz too large with non-zero unknown bytes
  *   ENOSPC   the module's pinned-bytes cap (max_pinned_mb) would be exceeded
- *   ENOMEM   allocation or DMA mapping (e.g. swiotlb full) failed
+ *   ENOMEM   an allocation failed
+ *   EIO      (map) dma_map_sgtable() failed, e.g. swiotlb full for a 32-bit device; its own
+ *            errno is passed on, which may also be ENOMEM. Counted in map_failures.
  *   EINVAL   size 0; fault on a borrowed table; unmap_wrong_nents on a 1-entry table;
  *            SGKM_MAP_F_DEVICE with another device (the GEM device-mismatch rule)
  *   EBUSY    map of a table that is mapped
@@ -231,7 +233,7 @@ struct sgkm_stats {
  *   ENXIO    the DMA view was revoked by an unbind (or freed by free_while_mapped). An unmap
  *            that was to inject a fault returns ENXIO when the unbind got there first: the
  *            fault was not injected nor counted, and the caller may retry with a new table.
- *   EIO      verify found the view inconsistent (lengths do not sum to size): a module bug
+ *   EIO      (verify) the view is inconsistent (lengths do not sum to size): a module bug
  */
 
 #endif /* _UAPI_SGKM_H */
