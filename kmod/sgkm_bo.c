@@ -147,14 +147,20 @@ struct sgkm_sgtable *sgkm_bo_table(struct sgkm_bo *bo)
  * Unmaps the table if it is still mapped, frees it and the buffer. The struct (and the table
  * struct) stay until sgkm_bo_free(), so concurrent readers of the fast path see a torn-down
  * table (-ENOENT), never freed memory.
+ *
+ * Return: the state the object's table was in (UNMAPPED if it had none), as
+ * sgkm_sgtable_teardown().
  */
-void sgkm_bo_teardown(struct sgkm_bo *bo)
+enum sgkm_sgt_state sgkm_bo_teardown(struct sgkm_bo *bo)
 {
+	enum sgkm_sgt_state was = SGKM_SGT_UNMAPPED;
+
 	mutex_lock(&bo->sgt_lock);
 	if (bo->sgt)
-		sgkm_sgtable_teardown(bo->sgt);
+		was = sgkm_sgtable_teardown(bo->sgt);
 	sgkm_pages_free(&bo->pages);
 	mutex_unlock(&bo->sgt_lock);
+	return was;
 }
 
 /**

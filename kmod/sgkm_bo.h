@@ -44,7 +44,7 @@ int sgkm_bo_create(struct device *dev, struct sgkm_pages *pages, enum dma_data_d
 struct sg_table *sgkm_bo_sg_table_begin(struct sgkm_bo *bo, struct device *dev, bool *created);
 void sgkm_bo_sg_table_end(struct sgkm_bo *bo);
 struct sgkm_sgtable *sgkm_bo_table(struct sgkm_bo *bo);
-void sgkm_bo_teardown(struct sgkm_bo *bo);
+enum sgkm_sgt_state sgkm_bo_teardown(struct sgkm_bo *bo);
 void sgkm_bo_free(struct sgkm_bo *bo);
 
 #endif /* SGKM_BO_H */

@@ -94,38 +94,49 @@ static void sgkm_table_forget_unmanaged(struct sgkm_table *t)
 		list_del_init(&t->unmanaged_link);
 }
 
-/*
- * Unmap whatever mapping the table itself holds, correctly, and book it. For a borrowed table
- * that is the buffer object's mapping. Under device_lock.
- */
-static void sgkm_table_unmap_for_teardown(struct sgkm_table *t)
+/* Book the end of the mapping a table had when it was unmapped in state @was. */
+static void sgkm_table_book_unmap(struct sgkm_table *t, enum sgkm_sgt_state was)
 {
-	struct sgkm_sgtable *sgt = t->sgt ? t->sgt : sgkm_bo_table(t->bo);
-	enum sgkm_sgt_state state;
-
-	if (!sgt)
-		return;
-	state = sgkm_sgtable_state(sgt);
-	if (state == SGKM_SGT_MAPPED_MANAGED || state == SGKM_SGT_MAPPED_UNMANAGED) {
-		if (!sgkm_sgtable_unmap(sgt))
-			sgkm_stat_mapping_end(t->sdev, t->size, SGKM_END_CLEAN,
-					      state == SGKM_SGT_MAPPED_UNMANAGED &&
-					      t->unbound_since_map);
-	} else if (state == SGKM_SGT_FREED_MAPPED) {
-		/* Its finding was booked at the free; the teardown unmaps from the record. */
+	switch (was) {
+	case SGKM_SGT_MAPPED_MANAGED:
+		sgkm_stat_mapping_end(t->sdev, t->size, SGKM_END_CLEAN, false);
+		break;
+	case SGKM_SGT_MAPPED_UNMANAGED:
+		sgkm_stat_mapping_end(t->sdev, t->size, SGKM_END_CLEAN, t->unbound_since_map);
+		break;
+	case SGKM_SGT_FREED_MAPPED:
+		/* Its finding was booked at the free; teardown unmaps from the record. */
 		sgkm_stat_mapping_end(t->sdev, t->size, SGKM_END_FREED_UNMAP, false);
+		break;
+	default:
+		break;
 	}
+}
+
+/* leak_table: unmap correctly and book it, but keep the sg_table. Under device_lock. */
+static void sgkm_table_unmap_keep_sg(struct sgkm_table *t)
+{
+	enum sgkm_sgt_state state = sgkm_sgtable_state(t->sgt);
+
+	if ((state == SGKM_SGT_MAPPED_MANAGED || state == SGKM_SGT_MAPPED_UNMANAGED) &&
+	    !sgkm_sgtable_unmap(t->sgt))
+		sgkm_table_book_unmap(t, state);
 	sgkm_table_forget_unmanaged(t);
 }
 
-/* Tear the table down for good and book it. Under device_lock. */
+/*
+ * Tear the table down for good and book it. The sg-table API reports the state it found, so
+ * the booking matches what the teardown did even when an unbind revoked the mapping just
+ * before. Under device_lock (except in the destroy_without_device_lock test mode, for tables
+ * that are never on the unmanaged list).
+ */
 static void sgkm_table_teardown(struct sgkm_table *t)
 {
-	sgkm_table_unmap_for_teardown(t);
 	if (t->sgt)
-		sgkm_sgtable_teardown(t->sgt);
+		sgkm_table_book_unmap(t, sgkm_sgtable_teardown(t->sgt));
 	if (t->bo)
-		sgkm_bo_teardown(t->bo);
+		sgkm_table_book_unmap(t, sgkm_bo_teardown(t->bo));
+	sgkm_table_forget_unmanaged(t);
 	sgkm_stat_table_destroyed(t->sdev, t->pinned);
 }
 
@@ -139,6 +150,26 @@ static void sgkm_table_park(struct sgkm_table *t)
 	sgkm_stat_leaked(t->sdev, 1);
 }
 
+static bool destroy_without_device_lock;
+module_param(destroy_without_device_lock, bool, 0644);
+MODULE_PARM_DESC(destroy_without_device_lock,
+		 "testing: destroy owned tables without fault and without device_lock, so their teardown races the unbind's devres release inside the sg-table API (default N)");
+
+/*
+ * The test mode of destroy_without_device_lock: only tables whose mapping, if any, is managed
+ * (no unmanaged-map fault, no parking), so the ground truth stays exact: whichever of teardown
+ * and revoke unmaps, the other finds nothing to do, and both are clean for the tracer.
+ */
+static bool sgkm_table_destroy_unlocked(struct sgkm_table *t)
+{
+	if (!READ_ONCE(destroy_without_device_lock) || !t->sgt ||
+	    sgkm_fault_maps_unmanaged(t->fault) || t->fault == SGKM_FAULT_LEAK_TABLE)
+		return false;
+	WRITE_ONCE(t->dead, true);
+	sgkm_table_teardown(t);
+	return true;
+}
+
 /*
  * Destroy as the user asked (ioctl or close): the table becomes unreachable. The faults that
  * leak on purpose park it instead of freeing it. The caller's reference stays the caller's.
@@ -148,6 +179,8 @@ static void sgkm_table_destroy(struct sgkm_table *t)
 	struct device *dev = sgkm_dev(t->sdev);
 	enum sgkm_sgt_state state;
 
+	if (sgkm_table_destroy_unlocked(t))
+		return;
 	device_lock(dev);
 	if (t->dead)
 		goto out;
@@ -166,7 +199,7 @@ static void sgkm_table_destroy(struct sgkm_table *t)
 		}
 		if (t->fault == SGKM_FAULT_LEAK_TABLE) {
 			/* The mapping is released correctly; only sg_free_table() is "forgotten". */
-			sgkm_table_unmap_for_teardown(t);
+			sgkm_table_unmap_keep_sg(t);
 			t->fault_injected = true;
 			sgkm_stat_injected(t->sdev, t->fault);
 			sgkm_table_park(t);

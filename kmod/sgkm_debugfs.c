@@ -50,6 +50,7 @@ static int sgkm_stats_show(struct seq_file *m, void *unused)
 		seq_printf(m, "ndevices %u\n", sgkm_ndevices);
 		seq_printf(m, "max_table_bytes %llu\n", sgkm_max_table_bytes);
 		seq_printf(m, "max_pinned_bytes %llu\n", sgkm_max_pinned_bytes);
+		seq_printf(m, "devres_races %lld\n", atomic64_read(&sgkm_sgtable_devres_races));
 		sgkm_stat_read_all(&c);
 	}
 	sgkm_show_counters(m, &c);

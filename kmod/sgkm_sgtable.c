@@ -214,6 +214,13 @@ void sgkm_sgtable_init_borrowed(struct sgkm_sgtable *t, struct sg_table *sgt,
 	t->state = mapped ? SGKM_SGT_MAPPED_BORROWED : SGKM_SGT_UNMAPPED;
 }
 
+/*
+ * How often an unmap or teardown found its devres entry already dequeued by an unbind whose
+ * release had not run yet: the race the reference count and t->lock make safe. Reported in
+ * debugfs so that a test can show the race really happened.
+ */
+atomic64_t sgkm_sgtable_devres_races = ATOMIC64_INIT(0);
+
 /* The payload of the devres entry of a MAPPED_MANAGED table. */
 struct sgkm_sgt_devres {
 	struct sgkm_sgtable *t;
@@ -283,8 +290,10 @@ static bool sgkm_sgtable_take_devres(struct sgkm_sgtable *t)
 	lockdep_assert_held(&t->lock);
 	dr = devres_remove(t->dev, sgkm_sgt_devres_release, sgkm_sgt_devres_match, t);
 	t->devres = NULL;
-	if (!dr)
+	if (!dr) {
+		atomic64_inc(&sgkm_sgtable_devres_races);
 		return false;
+	}
 	devres_free(dr);
 	/* Never the last reference: the caller holds one. */
 	kref_put(&t->ref, sgkm_sgtable_release);
@@ -579,32 +588,36 @@ enum sgkm_sgt_state sgkm_sgtable_state(struct sgkm_sgtable *t)
  * In reverse order of setup: unmap if mapped (taking the devres entry back), sg_free_table()
  * (unless a fault freed it already), free the pages, drop the device reference. The struct
  * itself lives on until sgkm_sgtable_put() drops the last reference; every operation on it
- * then returns -ENOENT. Idempotent.
+ * then returns -ENOENT. Idempotent. Safe against a concurrent unbind: whichever of the two
+ * takes the table lock first unmaps, the other finds nothing to unmap.
  *
  * Context: process context.
+ * Return: the state the table was in; when it was MAPPED_MANAGED, MAPPED_UNMANAGED or
+ * FREED_MAPPED, the teardown unmapped it.
  */
-void sgkm_sgtable_teardown(struct sgkm_sgtable *t)
+enum sgkm_sgt_state sgkm_sgtable_teardown(struct sgkm_sgtable *t)
 {
+	enum sgkm_sgt_state was;
 	bool sg_alive;
 
 	mutex_lock(&t->lock);
-	if (t->state == SGKM_SGT_DEAD) {
-		mutex_unlock(&t->lock);
-		return;
-	}
+	was = t->state;
+	if (was == SGKM_SGT_DEAD)
+		goto out;
 	if (!t->owned) {
 		t->state = SGKM_SGT_DEAD;
-		mutex_unlock(&t->lock);
-		return;
+		goto out;
 	}
-	sg_alive = t->state != SGKM_SGT_FREED_MAPPED;
+	sg_alive = was != SGKM_SGT_FREED_MAPPED;
 	sgkm_sgtable_unmap_locked(t);
 	if (sg_alive)
 		sg_free_table(t->sgt);
 	sgkm_pages_free(&t->pages);
 	put_device(t->dev);
 	t->state = SGKM_SGT_DEAD;
+out:
 	mutex_unlock(&t->lock);
+	return was;
 }
 
 /**

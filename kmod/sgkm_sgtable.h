@@ -30,6 +30,7 @@
 #ifndef SGKM_SGTABLE_H
 #define SGKM_SGTABLE_H
 
+#include <linux/atomic.h>
 #include <linux/device.h>
 #include <linux/dma-direction.h>
 #include <linux/kref.h>
@@ -135,6 +136,8 @@ struct sgkm_sgtable {
 	void *owner;
 };
 
+extern atomic64_t sgkm_sgtable_devres_races;
+
 /* Buffers */
 int sgkm_pages_alloc_vmalloc(struct sgkm_pages *p, size_t size);
 int sgkm_pages_alloc_scattered(struct sgkm_pages *p, size_t size);
@@ -148,7 +151,7 @@ int sgkm_sgtable_create_owned(struct device *dev, struct sgkm_pages *pages,
 			      struct sgkm_sgtable **out);
 void sgkm_sgtable_init_borrowed(struct sgkm_sgtable *t, struct sg_table *sgt,
 				struct device *dev, enum dma_data_direction dir, bool mapped);
-void sgkm_sgtable_teardown(struct sgkm_sgtable *t);
+enum sgkm_sgt_state sgkm_sgtable_teardown(struct sgkm_sgtable *t);
 void sgkm_sgtable_put(struct sgkm_sgtable *t);
 
 /* Mapping */
