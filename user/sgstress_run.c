@@ -433,7 +433,7 @@ static void print_progress(struct ctx *ctx, bool final)
 	double t = elapsed_s(ctx);
 	uint64_t ops = atomic_load(&ctx->ops_done);
 
-	printf("\rsgstress: %llu ops  %.0f ops/s  %llu errors  %llu/%u faults injected  %.0f s\033[K%s",
+	printf("\rsgstress: %llu ops  %.0f ops/s  %llu errors  %llu/%u faults injected  %.1f s\033[K%s",
 	       (unsigned long long)ops, t > 0 ? ops / t : 0.0,
 	       (unsigned long long)atomic_load(&ctx->errors),
 	       (unsigned long long)atomic_load(&ctx->injected), ctx->nplan, t, final ? "\n" : "");
