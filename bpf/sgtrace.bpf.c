@@ -128,6 +128,14 @@ struct {
 	__type(value, __u64);
 } stats SEC(".maps");
 
+/* Per CPU: how many of our map/unmap/unbind handlers are running (an interrupt can nest). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} busy SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 1 << 20);
@@ -139,6 +147,54 @@ static __always_inline void stat_inc(__u32 idx)
 
 	if (v)
 		(*v)++;
+}
+
+/*
+ * The kernel does not run a tracing program inside another one on the same CPU when they
+ * share a recursion guard: all kprobe programs share one (bpf_prog_active), an fentry program
+ * guards only itself. So when an interrupt arrives while one of our handlers runs, the
+ * interrupt's unmap may be skipped (the kernel counts it in the program's recursion_misses,
+ * which user space adds to "lost"), while its kfree, a raw tracepoint, is still seen. The
+ * handlers mark the CPU busy so that such a free is not reported as freed_while_mapped.
+ */
+static __always_inline __u32 *busy_enter(void)
+{
+	__u32 zero = 0, *b = bpf_map_lookup_elem(&busy, &zero);
+
+	if (b)
+		(*b)++;
+	return b;
+}
+
+static __always_inline void busy_exit(__u32 *b)
+{
+	if (b)
+		(*b)--;
+}
+
+/* The kprobe running on this CPU (per-CPU kernel variable); NULL outside kprobe handlers.
+ * Weak: kernels without CONFIG_KPROBES do not have it. */
+extern struct kprobe *current_kprobe __ksym __weak;
+
+/*
+ * A kprobe is not run while another kprobe's handler runs on the same CPU (the kernel counts it
+ * in the kprobe's nmissed); an interrupt taken during one of our kprobe or kretprobe handlers
+ * (not only inside our BPF program: the whole handler) thus loses its unmap, while its kfree is
+ * still seen through the raw tracepoint.
+ */
+static __always_inline bool nested_in_tracer(void)
+{
+	__u32 zero = 0, *b = bpf_map_lookup_elem(&busy, &zero);
+
+	if (b && *b)
+		return true;
+	if (&current_kprobe) {
+		struct kprobe **cur = bpf_this_cpu_ptr(&current_kprobe);
+
+		if (*cur)
+			return true;
+	}
+	return false;
 }
 
 static __always_inline __u32 stack_of(void *ctx)
@@ -306,7 +362,7 @@ static __always_inline void fill_current(struct sgt_event *e, void *ctx)
 }
 
 /* A map call returned: mapped > 0 entries, or failed (mapped <= 0). */
-static __always_inline void on_map(void *ctx, struct device *dev, struct scatterlist *sgl,
+static __always_inline void on_map_body(void *ctx, struct device *dev, struct scatterlist *sgl,
 				   int nents, int mapped, int dir, __u32 stack_id)
 {
 	__u64 key = (__u64)sgl;
@@ -374,6 +430,15 @@ static __always_inline void on_map(void *ctx, struct device *dev, struct scatter
 	}
 }
 
+static __always_inline void on_map(void *ctx, struct device *dev, struct scatterlist *sgl, int nents, int mapped, int dir, __u32 stack_id)
+{
+	__u32 *b = busy_enter();
+
+	on_map_body(ctx, dev, sgl, nents, mapped, dir, stack_id);
+	busy_exit(b);
+}
+
+
 /* Removes a live mapping; returns 0 if this caller removed it. */
 static __always_inline int take_live(__u64 key, struct sgt_live *out, struct sgt_dev **dp)
 {
@@ -394,7 +459,7 @@ static __always_inline int take_live(__u64 key, struct sgt_live *out, struct sgt
 	return 0;
 }
 
-static __always_inline void on_unmap(void *ctx, struct device *dev, struct scatterlist *sgl,
+static __always_inline void on_unmap_body(void *ctx, struct device *dev, struct scatterlist *sgl,
 				     int nents, int dir)
 {
 	__u64 key = (__u64)sgl;
@@ -457,6 +522,15 @@ static __always_inline void on_unmap(void *ctx, struct device *dev, struct scatt
 	emit(&e);
 }
 
+static __always_inline void on_unmap(void *ctx, struct device *dev, struct scatterlist *sgl, int nents, int dir)
+{
+	__u32 *b = busy_enter();
+
+	on_unmap_body(ctx, dev, sgl, nents, dir);
+	busy_exit(b);
+}
+
+
 /* Memory at ptr is freed (kfree, or a page given back). */
 static __always_inline void on_free(void *ctx, __u64 ptr)
 {
@@ -471,6 +545,11 @@ static __always_inline void on_free(void *ctx, __u64 ptr)
 			bpf_map_delete_elem(&recent, &ptr); /* the address may be reused */
 			stat_inc(SGT_STAT_TABLE_FREES);
 		}
+		return;
+	}
+	if (nested_in_tracer()) {
+		/* Nested in one of our handlers: the unmap may have been skipped (see busy). */
+		stat_inc(SGT_STAT_LOST_NESTED);
 		return;
 	}
 	/* Terminal: the address may be reused by another table, stop tracking it. */
@@ -602,7 +681,7 @@ int BPF_PROG(tpbtf_dma_unmap_sg)
 
 /* ---- kprobe/kretprobe flavour ---- */
 
-static __always_inline void stash_map(void *ctx, struct device *dev, void *arg, int nents, int dir,
+static __always_inline void stash_map_body(void *ctx, struct device *dev, void *arg, int nents, int dir,
 				      int is_sgtable)
 {
 	__u64 tid = bpf_get_current_pid_tgid();
@@ -621,6 +700,15 @@ static __always_inline void stash_map(void *ctx, struct device *dev, void *arg, 
 	if (err && err != -EEXIST) /* EEXIST: nested map call, the outer one counts */
 		stat_inc(SGT_STAT_LOST_STASH);
 }
+
+static __always_inline void stash_map(void *ctx, struct device *dev, void *arg, int nents, int dir, int is_sgtable)
+{
+	__u32 *b = busy_enter();
+
+	stash_map_body(ctx, dev, arg, nents, dir, is_sgtable);
+	busy_exit(b);
+}
+
 
 static __always_inline void unstash_map(void *ctx, long ret, int is_sgtable)
 {

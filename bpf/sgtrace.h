@@ -45,6 +45,9 @@ enum sgt_stat {
 	SGT_STAT_LOST_DEV_FULL,	   /* a device not tracked: the device map was full */
 	SGT_STAT_LOST_STASH,	   /* a kprobe entry not paired with its return (stash map full) */
 	SGT_STAT_REMAPS,	   /* a scatterlist mapped again while mapped (the newer map wins) */
+	SGT_STAT_LOST_NESTED,	   /* a free of a mapped scatterlist inside an interrupt that hit one
+				    * of our programs: its unmap may have been skipped by the
+				    * kernel's recursion guard, so it is dropped, not reported */
 	SGT_STAT_NR,
 };
 

@@ -298,6 +298,23 @@ static int stack_of(void *ctx, uint32_t id, uint64_t *ips, int max)
 	return n;
 }
 
+/* Runs of our programs that the kernel skipped (recursion guard), since 5.12. */
+static uint64_t read_prog_misses(struct run *run)
+{
+	struct bpf_program *prog;
+	uint64_t n = 0;
+
+	bpf_object__for_each_program(prog, run->skel->obj) {
+		struct bpf_prog_info info = { 0 };
+		__u32 len = sizeof(info);
+		int fd = bpf_program__fd(prog);
+
+		if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len))
+			n += info.recursion_misses;
+	}
+	return n;
+}
+
 static void read_stats(struct run *run, uint64_t *out)
 {
 	int ncpu = libbpf_num_possible_cpus();
@@ -312,6 +329,7 @@ static void read_stats(struct run *run, uint64_t *out)
 			out[i] += vals[c];
 	}
 	free(vals);
+	run->report.prog_misses = read_prog_misses(run);
 }
 
 /* Replaces the report's device table with the current content of the devs map. */

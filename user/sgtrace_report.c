@@ -202,7 +202,7 @@ uint64_t sgt_report_lost(const struct sgt_report *r)
 {
 	return r->stats[SGT_STAT_LOST_MAP_FULL] + r->stats[SGT_STAT_LOST_RINGBUF] +
 	       r->stats[SGT_STAT_LOST_STACK] + r->stats[SGT_STAT_LOST_DEV_FULL] +
-	       r->stats[SGT_STAT_LOST_STASH];
+	       r->stats[SGT_STAT_LOST_STASH] + r->stats[SGT_STAT_LOST_NESTED] + r->prog_misses;
 }
 
 uint64_t sgt_report_failing(const struct sgt_report *r, unsigned int mask)
@@ -440,6 +440,9 @@ json_object *sgt_report_json(const struct sgt_report *r)
 			       json_object_new_int64(r->stats[SGT_STAT_LOST_DEV_FULL]));
 	json_object_object_add(lost, "stash_full",
 			       json_object_new_int64(r->stats[SGT_STAT_LOST_STASH]));
+	json_object_object_add(lost, "nested_free",
+			       json_object_new_int64(r->stats[SGT_STAT_LOST_NESTED]));
+	json_object_object_add(lost, "kernel_skipped", json_object_new_int64(r->prog_misses));
 	json_object_object_add(o, "lost_detail", lost);
 	json_object_object_add(root, "totals", o);
 
@@ -578,10 +581,11 @@ void sgt_report_print(const struct sgt_report *r, FILE *out)
 		fprintf(out,
 			"WARNING: lost: live map full %" PRIu64 ", ring buffer full %" PRIu64
 			", stacks %" PRIu64 ", device map full %" PRIu64 ", kprobe stash %" PRIu64
-			"\n",
+			", frees nested in the tracer %" PRIu64 ", hook runs skipped by the kernel %" PRIu64
+			"\n  (a skipped unmap shows up as a leak or freed_while_mapped finding)\n",
 			r->stats[SGT_STAT_LOST_MAP_FULL], r->stats[SGT_STAT_LOST_RINGBUF],
 			r->stats[SGT_STAT_LOST_STACK], r->stats[SGT_STAT_LOST_DEV_FULL],
-			r->stats[SGT_STAT_LOST_STASH]);
+			r->stats[SGT_STAT_LOST_STASH], r->stats[SGT_STAT_LOST_NESTED], r->prog_misses);
 	if (r->cmd_argv)
 		fprintf(out, "command: %s %s (status %d)\n", r->cmd_argv[0],
 			!r->cmd_ran ? "did not start" : r->cmd_status ? "failed" : "succeeded",

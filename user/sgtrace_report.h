@@ -54,6 +54,7 @@ struct sgt_report {
 	bool cmd_ran;
 
 	uint64_t stats[SGT_STAT_NR];
+	uint64_t prog_misses; /* runs of our programs the kernel skipped (recursion_misses) */
 	uint64_t live_total;	   /* live mappings seen at the end (findings or young) */
 	uint64_t events_received;
 

@@ -20,4 +20,11 @@ sgtrace record --attach="$method" --json /tmp/r.json -- sh /tmp/workload
 rc=$?
 echo "sgtrace exit $rc"
 [ $rc = 0 ] || exit 1
-sgtrace_check /tmp/r.json maps=unmaps 'maps>=20' 'unbinds>=1'
+if [ "$method" = kprobe ]; then
+	# A kprobe does not fire while another kprobe's handler runs on the CPU: an nvme
+	# completion interrupt that hits one of ours loses its unmap. sgtrace counts those as lost
+	# (and reports no false finding for them); all other maps have their unmap.
+	sgtrace_check /tmp/r.json maps=unmaps+lost 'maps>=20' 'unbinds>=1'
+else
+	sgtrace_check /tmp/r.json maps=unmaps 'maps>=20' 'unbinds>=1'
+fi
