@@ -818,11 +818,19 @@ static struct miscdevice sgkm_misc = {
 	.mode = 0600,
 };
 
+/**
+ * sgkm_ctl_init() - register /dev/sgkm (last step of module load)
+ *
+ * Return: 0 or the misc_register() error.
+ */
 int sgkm_ctl_init(void)
 {
 	return misc_register(&sgkm_misc);
 }
 
+/**
+ * sgkm_ctl_exit() - unregister /dev/sgkm; no file can be open (each holds a module reference)
+ */
 void sgkm_ctl_exit(void)
 {
 	misc_deregister(&sgkm_misc);

@@ -28,12 +28,24 @@
 
 #include "sgkm.h"
 
+/**
+ * sgkm_fault_maps_unmanaged() - does this kind map without devres?
+ * @fault: SGKM_FAULT_*
+ *
+ * Return: true for leak_mapping, skip_devres and free_while_mapped.
+ */
 bool sgkm_fault_maps_unmanaged(u32 fault)
 {
 	return fault == SGKM_FAULT_LEAK_MAPPING || fault == SGKM_FAULT_SKIP_DEVRES ||
 	       fault == SGKM_FAULT_FREE_WHILE_MAPPED;
 }
 
+/**
+ * sgkm_fault_unmaps_badly() - is this kind injected by the unmap ioctl?
+ * @fault: SGKM_FAULT_*
+ *
+ * Return: true for double_unmap and the three unmap_wrong_* kinds.
+ */
 bool sgkm_fault_unmaps_badly(u32 fault)
 {
 	return fault == SGKM_FAULT_DOUBLE_UNMAP || fault == SGKM_FAULT_UNMAP_WRONG_DIR ||

@@ -42,6 +42,11 @@ void sgkm_pinned_release(u64 bytes)
 	atomic64_sub(bytes, &sgkm_pinned);
 }
 
+/**
+ * sgkm_stat_table_created() - a table exists now
+ * @sdev: its device
+ * @pinned: buffer bytes it holds
+ */
 void sgkm_stat_table_created(struct sgkm_device *sdev, u64 pinned)
 {
 	spin_lock(&sdev->stats_lock);
@@ -51,6 +56,11 @@ void sgkm_stat_table_created(struct sgkm_device *sdev, u64 pinned)
 	spin_unlock(&sdev->stats_lock);
 }
 
+/**
+ * sgkm_stat_table_destroyed() - a table was freed for good (destroy, close or unload)
+ * @sdev: its device
+ * @pinned: buffer bytes it held
+ */
 void sgkm_stat_table_destroyed(struct sgkm_device *sdev, u64 pinned)
 {
 	spin_lock(&sdev->stats_lock);
@@ -60,6 +70,11 @@ void sgkm_stat_table_destroyed(struct sgkm_device *sdev, u64 pinned)
 	spin_unlock(&sdev->stats_lock);
 }
 
+/**
+ * sgkm_stat_leaked() - a table was parked until unload (+1), or released at unload (-1)
+ * @sdev: its device
+ * @delta: +1 or -1
+ */
 void sgkm_stat_leaked(struct sgkm_device *sdev, int delta)
 {
 	spin_lock(&sdev->stats_lock);
@@ -67,7 +82,13 @@ void sgkm_stat_leaked(struct sgkm_device *sdev, int delta)
 	spin_unlock(&sdev->stats_lock);
 }
 
-/* A mapping starts live and clean: it is a "leak" for the tracer until it ends. */
+/**
+ * sgkm_stat_mapped() - a mapping was made
+ * @sdev: its device
+ * @bytes: its size
+ *
+ * A mapping starts live and clean: it is a "leak" for the tracer until it ends.
+ */
 void sgkm_stat_mapped(struct sgkm_device *sdev, u64 bytes)
 {
 	spin_lock(&sdev->stats_lock);
@@ -78,6 +99,10 @@ void sgkm_stat_mapped(struct sgkm_device *sdev, u64 bytes)
 	spin_unlock(&sdev->stats_lock);
 }
 
+/**
+ * sgkm_stat_map_failed() - dma_map_sgtable() failed (sgtrace's informational map_failed)
+ * @sdev: the device
+ */
 void sgkm_stat_map_failed(struct sgkm_device *sdev)
 {
 	spin_lock(&sdev->stats_lock);
@@ -127,6 +152,11 @@ void sgkm_stat_mapping_end(struct sgkm_device *sdev, u64 bytes, enum sgkm_mappin
 	spin_unlock(&sdev->stats_lock);
 }
 
+/**
+ * sgkm_stat_injected() - a fault was performed (never called for one that was not)
+ * @sdev: the table's device
+ * @fault: SGKM_FAULT_*
+ */
 void sgkm_stat_injected(struct sgkm_device *sdev, u32 fault)
 {
 	spin_lock(&sdev->stats_lock);
@@ -134,6 +164,10 @@ void sgkm_stat_injected(struct sgkm_device *sdev, u32 fault)
 	spin_unlock(&sdev->stats_lock);
 }
 
+/**
+ * sgkm_stat_bound() - probe() ran
+ * @sdev: the device
+ */
 void sgkm_stat_bound(struct sgkm_device *sdev)
 {
 	spin_lock(&sdev->stats_lock);
