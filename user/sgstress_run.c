@@ -178,6 +178,11 @@ static void check_view(struct worker *w, const struct sgkm_verify *v, uint64_t s
 			v->nsegments, v->nents, nents);
 }
 
+static bool narrow_mask(const struct ctx *ctx, unsigned int dev)
+{
+	return ctx->mask_bits[dev] && ctx->mask_bits[dev] < 64;
+}
+
 /*
  * On a device with a DMA mask below 64 bits: every DMA segment must lie below the mask, and the
  * CPU pages above it are the ones that swiotlb bounced.
@@ -275,7 +280,8 @@ static void lifecycle(struct worker *w, unsigned int fault)
 	}
 	ret = sgs_map(w->fd, id, &nents);
 	if (ret) {
-		count_error(w, SGS_OP_MAP, -ret, false);
+		/* A device with a narrow mask bounces through swiotlb, which can be full. */
+		count_error(w, SGS_OP_MAP, -ret, narrow_mask(ctx, dev) && (ret == -EIO || ret == -ENOMEM));
 		goto destroy;
 	}
 	ret = sgs_verify(w->fd, id, 0, w->segs, w->max_segs, &v);
