@@ -198,7 +198,7 @@ static void sgkm_table_destroy(struct sgkm_table *t)
 			goto out;
 		}
 		if (t->fault == SGKM_FAULT_LEAK_TABLE) {
-			/* The mapping is released correctly; only sg_free_table() is "forgotten". */
+			/* The mapping is released correctly; sg_free_table() is "forgotten". */
 			sgkm_table_unmap_keep_sg(t);
 			t->fault_injected = true;
 			sgkm_stat_injected(t->sdev, t->fault);

@@ -40,10 +40,14 @@
 /* Special device index: in struct sgkm_stats, "all devices" (module-wide totals). */
 #define SGKM_DEVICE_ALL		0xffffffffu
 
-/* enum sgkm_layout: where an owned table's buffer comes from. */
-#define SGKM_LAYOUT_CONTIGUOUS	0 /* one vmalloc() buffer: virtually contiguous, few segments */
-#define SGKM_LAYOUT_SCATTERED	1 /* separately allocated pages, in descending physical order: */
-				  /* one segment per page, so many-segment tables exist */
+/*
+ * enum sgkm_layout: where an owned table's buffer comes from.
+ *   CONTIGUOUS  one vmalloc() buffer: virtually contiguous, often few segments
+ *   SCATTERED   separately allocated pages in descending physical order: one segment per
+ *               page, so many-segment tables exist
+ */
+#define SGKM_LAYOUT_CONTIGUOUS	0
+#define SGKM_LAYOUT_SCATTERED	1
 #define SGKM_LAYOUT_NR		2
 
 /* enum sgkm_dir: DMA direction of the mapping. */
@@ -52,25 +56,37 @@
 #define SGKM_DIR_BIDIRECTIONAL	2
 #define SGKM_DIR_NR		3
 
-/* enum sgkm_ownership */
-#define SGKM_OWNED		0 /* the table owns its pages, sg_table and devres-managed mapping */
-#define SGKM_BORROWED		1 /* wraps the sg_table of a GEM-like buffer object that owns it */
-				  /* (created lazily on first map); iteration only, never freed */
+/*
+ * enum sgkm_ownership
+ *   OWNED     the table owns its pages, its sg_table and its devres-managed mapping
+ *   BORROWED  wraps the sg_table of a GEM-like buffer object that owns it (created lazily on
+ *             the first map); iteration only, never freed by the table
+ */
+#define SGKM_OWNED		0
+#define SGKM_BORROWED		1
 #define SGKM_OWNERSHIP_NR	2
 
 /*
- * enum sgkm_fault: at most one per table, injected at most once, owned tables only.
- * When each is injected and which tracer finding it must produce: docs/kmod.md.
+ * enum sgkm_fault: at most one per table, injected at most once, owned tables only. When each
+ * is injected and which tracer finding it must produce: docs/kmod.md.
+ *   LEAK_MAPPING       map without devres; the unmap ioctl is swallowed; kept until unload
+ *   SKIP_DEVRES        map without devres: outlives unbind; unmapped by unmap/destroy
+ *   FREE_WHILE_MAPPED  sg_free_table() right after mapping; never unmapped (until unload)
+ *   DOUBLE_UNMAP       unmap ioctl unmaps, then unmaps the same sgl again
+ *   UNMAP_WRONG_DIR    unmap ioctl passes another direction
+ *   UNMAP_WRONG_NENTS  unmap ioctl passes orig_nents - 1 (needs >= 2 entries)
+ *   UNMAP_WRONG_DEV    unmap ioctl passes another sgkm device (needs >= 2 devices)
+ *   LEAK_TABLE         destroy never calls sg_free_table() (the mapping was released fine)
  */
 #define SGKM_FAULT_NONE			0
-#define SGKM_FAULT_LEAK_MAPPING		1 /* map without devres; unmap ioctl swallowed; kept till unload */
-#define SGKM_FAULT_SKIP_DEVRES		2 /* map without devres: outlives unbind, unmapped by unmap/destroy */
-#define SGKM_FAULT_FREE_WHILE_MAPPED	3 /* sg_free_table() right after mapping; never unmapped */
-#define SGKM_FAULT_DOUBLE_UNMAP		4 /* unmap ioctl unmaps, then unmaps the same sgl again */
-#define SGKM_FAULT_UNMAP_WRONG_DIR	5 /* unmap ioctl passes another direction */
-#define SGKM_FAULT_UNMAP_WRONG_NENTS	6 /* unmap ioctl passes orig_nents - 1 (needs >= 2 entries) */
-#define SGKM_FAULT_UNMAP_WRONG_DEV	7 /* unmap ioctl passes another sgkm device (needs >= 2) */
-#define SGKM_FAULT_LEAK_TABLE		8 /* destroy never calls sg_free_table() (mapping was fine) */
+#define SGKM_FAULT_LEAK_MAPPING		1
+#define SGKM_FAULT_SKIP_DEVRES		2
+#define SGKM_FAULT_FREE_WHILE_MAPPED	3
+#define SGKM_FAULT_DOUBLE_UNMAP		4
+#define SGKM_FAULT_UNMAP_WRONG_DIR	5
+#define SGKM_FAULT_UNMAP_WRONG_NENTS	6
+#define SGKM_FAULT_UNMAP_WRONG_DEV	7
+#define SGKM_FAULT_LEAK_TABLE		8
 #define SGKM_FAULT_NR			9
 #define SGKM_FAULT_SLOTS		16 /* size of sgkm_counters.injected[] */
 
@@ -81,26 +97,37 @@
 /*
  * enum sgkm_finding: the finding sgtrace must report, one per mapping (kind names as in
  * sgtrace's JSON). Indexes sgkm_counters.expected[].
+ *   LEAK                live now, device not unbound since the map (a gauge)
+ *   OUTLIVES_UNBIND     live now, device unbound since the map (a gauge)
+ *   the others          cumulative since load
  */
-#define SGKM_FINDING_LEAK		0 /* live now; device not unbound since the map (a gauge) */
-#define SGKM_FINDING_OUTLIVES_UNBIND	1 /* live now; device unbound since the map (a gauge) */
-#define SGKM_FINDING_FREED_WHILE_MAPPED	2 /* cumulative */
-#define SGKM_FINDING_UNMAP_UNKNOWN	3 /* cumulative */
-#define SGKM_FINDING_UNMAP_MISMATCH	4 /* cumulative */
-#define SGKM_FINDING_UNMAP_AFTER_UNBIND	5 /* cumulative */
+#define SGKM_FINDING_LEAK		0
+#define SGKM_FINDING_OUTLIVES_UNBIND	1
+#define SGKM_FINDING_FREED_WHILE_MAPPED	2
+#define SGKM_FINDING_UNMAP_UNKNOWN	3
+#define SGKM_FINDING_UNMAP_MISMATCH	4
+#define SGKM_FINDING_UNMAP_AFTER_UNBIND	5
 #define SGKM_FINDING_NR			6
 #define SGKM_FINDING_SLOTS		8 /* size of sgkm_counters.expected[] */
 
 #define SGKM_FINDING_NAMES { "leak", "outlives_unbind", "freed_while_mapped", \
 	"unmap_unknown", "unmap_mismatch", "unmap_after_unbind" }
 
-/* enum sgkm_state: a table's mapping state (struct sgkm_verify.state). */
+/*
+ * enum sgkm_state: a table's mapping state (struct sgkm_verify.state).
+ *   UNMAPPED           no mapping
+ *   MAPPED_MANAGED     owned; the mapping is a devres of the device
+ *   MAPPED_BORROWED    borrowed view of the mapping its buffer object owns
+ *   MAPPED_UNMANAGED   fault leak_mapping/skip_devres: mapped without devres
+ *   REVOKED            the device was unbound while mapped: DMA view gone (ENXIO)
+ *   FREED_MAPPED       fault free_while_mapped: sg_table freed, still mapped
+ */
 #define SGKM_STATE_UNMAPPED		0
-#define SGKM_STATE_MAPPED_MANAGED	1 /* owned, mapping is a devres of the device */
-#define SGKM_STATE_MAPPED_BORROWED	2 /* borrowed view of a mapping its buffer object owns */
-#define SGKM_STATE_MAPPED_UNMANAGED	3 /* fault leak_mapping/skip_devres: no devres */
-#define SGKM_STATE_REVOKED		4 /* device unbound while mapped: DMA view gone (ENXIO) */
-#define SGKM_STATE_FREED_MAPPED		5 /* fault free_while_mapped: sg_table freed, still mapped */
+#define SGKM_STATE_MAPPED_MANAGED	1
+#define SGKM_STATE_MAPPED_BORROWED	2
+#define SGKM_STATE_MAPPED_UNMANAGED	3
+#define SGKM_STATE_REVOKED		4
+#define SGKM_STATE_FREED_MAPPED		5
 #define SGKM_STATE_NR			6
 
 /* SGKM_IOC_CREATE: make a table (unmapped). */
@@ -125,7 +152,7 @@ struct sgkm_map {
 	__u32 argsz;
 	__u32 flags;		/* SGKM_MAP_F_* */
 	__u32 id;		/* in */
-	__u32 device;		/* in, with SGKM_MAP_F_DEVICE: the device the caller maps for */
+	__u32 device;		/* in, with SGKM_MAP_F_DEVICE: the caller's device */
 	__u32 nents;		/* out: mapped entries (<= orig_nents) */
 	__u32 state;		/* out: SGKM_STATE_* after the map */
 	__u64 reserved[2];
@@ -188,7 +215,7 @@ struct sgkm_counters {
 	__u64 unbinds;		/* remove() calls */
 	__u64 leaked_tables;	/* held by the module on purpose until unload */
 	__u64 injected[SGKM_FAULT_SLOTS];	/* per SGKM_FAULT_*: faults actually performed */
-	__u64 expected[SGKM_FINDING_SLOTS];	/* per SGKM_FINDING_*: ground truth for sgtrace */
+	__u64 expected[SGKM_FINDING_SLOTS];	/* per SGKM_FINDING_*: the ground truth */
 	__u64 reserved[8];
 };
 
@@ -199,7 +226,7 @@ struct sgkm_stats {
 	__u32 device;		/* in: device index, or SGKM_DEVICE_ALL */
 	__u32 ndevices;		/* out: number of sgkm devices */
 	__u32 version;		/* out: SGKM_UAPI_VERSION */
-	__u32 bound;		/* out: device bound to the driver (per device; ALL: how many) */
+	__u32 bound;		/* out: device bound (ALL: how many are) */
 	__u32 dma_mask_bits;	/* out: per device; ALL: 0 */
 	__u32 max_segment;	/* out: per device dma_max_mapping_size() clamped; ALL: 0 */
 	__u64 max_table_bytes;	/* out: largest table */
