@@ -388,7 +388,7 @@ static u32 sgkm_borrowed_state(struct sgkm_table *t)
 	return t->borrow_held ? SGKM_STATE_MAPPED_BORROWED : SGKM_STATE_UNMAPPED;
 }
 
-static int sgkm_map_borrowed(struct sgkm_table *t, struct device *dev)
+static int sgkm_map_borrowed(struct sgkm_table *t, struct device *dev, u32 *nents)
 {
 	struct sgkm_sgtable view;
 	struct sg_table *sgt;
@@ -410,6 +410,7 @@ static int sgkm_map_borrowed(struct sgkm_table *t, struct device *dev)
 	/* A borrowed view, valid inside the object's access section only. */
 	sgkm_sgtable_init_borrowed(&view, sgt, dev, t->dir, true);
 	t->orig_nents = view.sgt->orig_nents;
+	*nents = view.sgt->nents;
 	sgkm_bo_sg_table_end(t->bo);
 	t->borrow_held = true;
 	return 0;
@@ -447,9 +448,8 @@ static int sgkm_ioctl_map(struct sgkm_file *f, void __user *uarg)
 	} else if (!sdev->bound) {
 		ret = -ENODEV;
 	} else if (t->bo) {
-		ret = sgkm_map_borrowed(t, dev);
+		ret = sgkm_map_borrowed(t, dev, &a.nents);
 		if (!ret) {
-			a.nents = t->orig_nents;
 			a.state = SGKM_STATE_MAPPED_BORROWED;
 		}
 	} else {
@@ -667,10 +667,12 @@ static int sgkm_ioctl_verify(struct sgkm_file *f, void __user *uarg)
 		return -EINVAL;
 	if (a.max_segments && !a.segments)
 		return -EFAULT;
-	max = min(a.max_segments, SGKM_VERIFY_MAX_SEGMENTS);
 	t = sgkm_table_get(f, a.id);
 	if (!t)
 		return -ENOENT;
+	/* No view has more entries than the CPU view: no need for a bigger kernel buffer. */
+	max = min3(a.max_segments, SGKM_VERIFY_MAX_SEGMENTS,
+		   max_t(u32, READ_ONCE(t->orig_nents), 1));
 	if (max) {
 		segs = kvmalloc_array(max, sizeof(*segs), GFP_KERNEL | __GFP_NOWARN);
 		if (!segs) {
