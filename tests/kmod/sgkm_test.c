@@ -997,6 +997,38 @@ static void test_close_destroys(void)
 	EXPECT_EQ(after.c.pinned_bytes, before.c.pinned_bytes);
 	EXPECT_EQ(after.c.tables_created - before.c.tables_created, 20);
 	check_gauges(fd);
+
+	/* Close keeps exactly what the faults leak on purpose, and unmaps the rest. */
+	before = stats(fd, SGKM_DEVICE_ALL);
+	pid = fork();
+	ASSERT_EQ(pid >= 0, 1);
+	if (pid == 0) {
+		static const uint32_t faults[] = {
+			SGKM_FAULT_LEAK_MAPPING, SGKM_FAULT_FREE_WHILE_MAPPED, SGKM_FAULT_SKIP_DEVRES,
+			SGKM_FAULT_LEAK_TABLE, SGKM_FAULT_DOUBLE_UNMAP,
+		};
+		int fd2 = open_ctl();
+		uint32_t i, id;
+
+		for (i = 0; i < sizeof(faults) / sizeof(faults[0]); i++)
+			if (create(fd2, 0, 2 * PAGE, 1, 0, faults[i], &id) || map(fd2, id))
+				_exit(1);
+		_exit(0);
+	}
+	ASSERT_EQ(waitpid(pid, &status, 0), pid);
+	EXPECT_EQ(status, 0);
+	after = stats(fd, SGKM_DEVICE_ALL);
+	/* kept: leak_mapping (mapped), free_while_mapped (mapped), leak_table (unmapped) */
+	EXPECT_EQ(after.c.leaked_tables - before.c.leaked_tables, 3);
+	EXPECT_EQ(after.c.live_tables - before.c.live_tables, 3);
+	EXPECT_EQ(after.c.live_mappings - before.c.live_mappings, 2);
+	EXPECT_EQ(after.c.expected[SGKM_FINDING_LEAK] - before.c.expected[SGKM_FINDING_LEAK], 1);
+	EXPECT_EQ(after.c.injected[SGKM_FAULT_LEAK_TABLE] - before.c.injected[SGKM_FAULT_LEAK_TABLE],
+		  1);
+	/* double_unmap was never unmapped by the user: closed cleanly, nothing injected */
+	EXPECT_EQ(after.c.injected[SGKM_FAULT_DOUBLE_UNMAP],
+		  before.c.injected[SGKM_FAULT_DOUBLE_UNMAP]);
+	check_gauges(fd);
 	close(fd);
 }
 
