@@ -11,13 +11,19 @@
 
 #include "sgkm_sgtable.h"
 
+/*
+ * Buffers have the sizes user space asks for: fail quietly (no allocation-failure splat) and
+ * without calling the OOM killer, which would rather kill the test than say ENOMEM.
+ */
+#define SGKM_GFP_BUFFER	(GFP_KERNEL | __GFP_NOWARN | __GFP_RETRY_MAYFAIL)
+
 /**
  * sgkm_pages_alloc_vmalloc() - allocate a virtually contiguous buffer
  * @p: filled in on success; the caller owns it (free with sgkm_pages_free())
  * @size: bytes, > 0
  *
  * vmalloc()'s pages are often physically adjacent, so tables built from them have few
- * segments. Allocations fail quietly (__GFP_NOWARN): user space asks for the sizes.
+ * segments. Allocations fail quietly and never call the OOM killer (SGKM_GFP_BUFFER).
  *
  * Return: 0, -EINVAL for a zero size, -ENOMEM.
  */
@@ -30,10 +36,10 @@ int sgkm_pages_alloc_vmalloc(struct sgkm_pages *p, size_t size)
 		return -EINVAL;
 	p->npages = DIV_ROUND_UP(size, PAGE_SIZE);
 	p->size = size;
-	p->pages = kvmalloc_array(p->npages, sizeof(*p->pages), GFP_KERNEL | __GFP_NOWARN);
+	p->pages = kvmalloc_array(p->npages, sizeof(*p->pages), SGKM_GFP_BUFFER);
 	if (!p->pages)
 		return -ENOMEM;
-	p->vaddr = __vmalloc((size_t)p->npages * PAGE_SIZE, GFP_KERNEL | __GFP_NOWARN);
+	p->vaddr = __vmalloc((size_t)p->npages * PAGE_SIZE, SGKM_GFP_BUFFER);
 	if (!p->vaddr) {
 		kvfree(p->pages);
 		p->pages = NULL;
@@ -73,11 +79,11 @@ int sgkm_pages_alloc_scattered(struct sgkm_pages *p, size_t size)
 		return -EINVAL;
 	p->npages = DIV_ROUND_UP(size, PAGE_SIZE);
 	p->size = size;
-	p->pages = kvcalloc(p->npages, sizeof(*p->pages), GFP_KERNEL | __GFP_NOWARN);
+	p->pages = kvcalloc(p->npages, sizeof(*p->pages), SGKM_GFP_BUFFER);
 	if (!p->pages)
 		return -ENOMEM;
 	for (i = 0; i < p->npages; i++) {
-		struct page *page = alloc_page(GFP_KERNEL | __GFP_NOWARN);
+		struct page *page = alloc_page(SGKM_GFP_BUFFER);
 
 		if (!page || fatal_signal_pending(current)) {
 			if (page)

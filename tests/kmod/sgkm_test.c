@@ -602,6 +602,34 @@ static void test_big_tables(void)
 	close(fd);
 }
 
+/*
+ * Allocate tables of the largest size until the module refuses: the cap (ENOSPC) or the
+ * guest's memory (ENOMEM, without the OOM killer), never a splat; then everything goes back.
+ */
+static void test_exhaustion(void)
+{
+	int fd = open_ctl();
+	struct sgkm_stats before = stats(fd, SGKM_DEVICE_ALL);
+	uint64_t size = before.max_table_bytes;
+	uint32_t id, n = 0, layout;
+	int ret = 0;
+
+	for (layout = 0; layout < SGKM_LAYOUT_NR; layout++) {
+		for (n = 0; n < 64; n++) {
+			ret = create(fd, n % before.ndevices, size, layout, 0, 0, &id);
+			if (ret)
+				break;
+		}
+		diag("layout %u: %u tables of %llu MiB, then %s", layout, n,
+		     (unsigned long long)(size / MiB), strerror(-ret));
+		EXPECT_TRUE(ret == -ENOSPC || ret == -ENOMEM);
+		close(fd);
+		fd = open_ctl();
+		EXPECT_EQ(stats(fd, SGKM_DEVICE_ALL).c.pinned_bytes, before.c.pinned_bytes);
+	}
+	close(fd);
+}
+
 /* A 32-bit device whose pages get bounced: segments bounded by swiotlb's slot size. */
 static void test_dma32_bounce(void)
 {
@@ -1293,6 +1321,7 @@ static const struct test tests[] = {
 	T(bad_create, 30),
 	T(bad_args, 30),
 	T(big_tables, 120),
+	T(exhaustion, 120),
 	T(dma32_bounce, 60),
 	T(fault_leak_mapping, 30),
 	T(fault_skip_devres, 30),
