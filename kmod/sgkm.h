@@ -4,7 +4,8 @@
  *
  * Parts: sgkm_sgtable.c (the sg-table API), sgkm_bo.c (GEM-like buffer object), sgkm_dev.c
  * (platform devices and driver), sgkm_ctl.c (/dev/sgkm, tables, ioctls), sgkm_fault.c (fault
- * injection policy), sgkm_stats.c (counters and ground truth), sgkm_debugfs.c, sgkm_main.c.
+ * injection policy), sgkm_stats.c (counters and ground truth), sgkm_debugfs.c, sgkm_selftest.c
+ * (checks of the API's contract, run from debugfs), sgkm_main.c.
  *
  * Locking order, outermost first:
  *   device_lock(&pdev->dev)   bind/unbind state, sgkm_device.unmanaged, sgkm_table.dead,
@@ -162,8 +163,10 @@ void sgkm_stat_read_all(struct sgkm_counters *out);
 int sgkm_pinned_reserve(u64 bytes);
 void sgkm_pinned_release(u64 bytes);
 
-/* sgkm_debugfs.c */
+/* sgkm_debugfs.c, sgkm_selftest.c */
 void sgkm_debugfs_init(void);
 void sgkm_debugfs_exit(void);
+struct dentry;
+void sgkm_selftest_debugfs(struct dentry *dir);
 
 #endif /* SGKM_H */

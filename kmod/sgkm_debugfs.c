@@ -70,6 +70,7 @@ void sgkm_debugfs_init(void)
 	for (i = 0; i < sgkm_ndevices; i++)
 		debugfs_create_file(dev_name(sgkm_dev(&sgkm_devices[i])), 0400, sgkm_debugfs_dir,
 				    &sgkm_devices[i], &sgkm_stats_fops);
+	sgkm_selftest_debugfs(sgkm_debugfs_dir);
 }
 
 /**

@@ -290,6 +290,24 @@ static void test_control_device(void)
 	close(fd);
 }
 
+/* The sg-table API's own contract, checked in the kernel (debugfs "selftest"). */
+static void test_api_selftest(void)
+{
+	FILE *f = fopen("/sys/kernel/debug/sgkm/selftest", "r");
+	char line[256];
+	bool pass = false;
+
+	ASSERT_EQ(f != NULL, 1);
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = 0;
+		diag("%s", line);
+		if (!strcmp(line, "selftest: pass"))
+			pass = true;
+	}
+	fclose(f);
+	EXPECT_TRUE(pass);
+}
+
 static void test_owned_lifecycle(void)
 {
 	int fd = open_ctl();
@@ -1317,6 +1335,7 @@ struct test {
 #define T(n, t) { #n, test_##n, t }
 static const struct test tests[] = {
 	T(control_device, 10),
+	T(api_selftest, 30),
 	T(owned_lifecycle, 30),
 	T(borrowed_lifecycle, 30),
 	T(device_mismatch, 30),
