@@ -26,6 +26,8 @@ int main(int argc, char **argv)
 
 	sgs_parse_args(argc, argv, &cfg);
 
+	if (sgs_report_json_check(&cfg))
+		return SGS_EXIT_FAIL;
 	fd = sgs_dev_open();
 	if (fd < 0)
 		return SGS_EXIT_FAIL;

@@ -316,8 +316,11 @@ int sgs_report_json(const struct sgs_config *cfg, const struct sgs_result *res,
 			fprintf(stderr, "sgstress: writing the JSON report to stdout failed\n");
 	} else if (json_object_to_file_ext(cfg->json_path, root, JSON_C_TO_STRING_PRETTY |
 					   JSON_C_TO_STRING_NOSLASHESCAPE)) {
-		fprintf(stderr, "sgstress: --json %s: %s: check that the directory exists and is "
-			"writable\n", cfg->json_path, json_util_get_last_err());
+		const char *why = json_util_get_last_err();
+
+		fprintf(stderr, "sgstress: --json %s: %.*s: check that the directory exists and is "
+			"writable\n", cfg->json_path, why ? (int)strcspn(why, "\n") : 7,
+			why ? why : "unknown");
 	} else {
 		ret = 0;
 	}
@@ -325,4 +328,20 @@ out:
 	json_object_put(devs);
 	json_object_put(root);
 	return ret;
+}
+
+int sgs_report_json_check(const struct sgs_config *cfg)
+{
+	FILE *f;
+
+	if (!cfg->json_path || !strcmp(cfg->json_path, "-"))
+		return 0;
+	f = fopen(cfg->json_path, "w");
+	if (!f) {
+		fprintf(stderr, "sgstress: --json %s: %s: check that the directory exists and is "
+			"writable\n", cfg->json_path, strerror(errno));
+		return -1;
+	}
+	fclose(f);
+	return 0;
 }

@@ -36,6 +36,9 @@ void sgs_truth_compute(const struct sgs_config *cfg, const struct sgs_result *re
 void sgs_report_print(const struct sgs_config *cfg, const struct sgs_result *res,
 		      const struct sgs_truth *truth);
 
+/* Checks before the run that cfg->json_path can be written. Returns 0 or -1 (printed). */
+int sgs_report_json_check(const struct sgs_config *cfg);
+
 /* Writes the JSON ground truth to cfg->json_path ("-": stdout). Returns 0 or -1 (printed). */
 int sgs_report_json(const struct sgs_config *cfg, const struct sgs_result *res,
 		    const struct sgs_truth *truth);
