@@ -62,86 +62,88 @@ void sgs_truth_compute(const struct sgs_config *cfg, const struct sgs_result *re
 			truth->ok = false;
 }
 
-static void print_errors(const struct sgs_result *res)
+static void print_errors(FILE *out, const struct sgs_result *res)
 {
 	char buf[16];
 	const char *sep = " (";
 
-	printf("errors: %llu", (unsigned long long)res->errors);
+	fprintf(out, "errors: %llu", (unsigned long long)res->errors);
 	for (int e = 0; e < SGS_ERRNO_SLOTS; e++) {
 		if (!res->by_errno[e])
 			continue;
-		printf("%s%s %llu", sep, e ? sgs_errno_name(e, buf) : "other",
+		fprintf(out, "%s%s %llu", sep, e ? sgs_errno_name(e, buf) : "other",
 		       (unsigned long long)res->by_errno[e]);
 		sep = ", ";
 	}
-	printf("%s, %llu unexpected", res->errors ? ")" : "",
+	fprintf(out, "%s, %llu unexpected", res->errors ? ")" : "",
 	       (unsigned long long)res->unexpected);
 	if (res->verify_mismatch)
-		printf(", %llu verify mismatches", (unsigned long long)res->verify_mismatch);
-	printf("\n");
+		fprintf(out, ", %llu verify mismatches", (unsigned long long)res->verify_mismatch);
+	fprintf(out, "\n");
 }
 
 void sgs_report_print(const struct sgs_config *cfg, const struct sgs_result *res,
 		      const struct sgs_truth *truth)
 {
+	/* With --json - the JSON owns stdout. */
+	FILE *out = cfg->json_path && !strcmp(cfg->json_path, "-") ? stderr : stdout;
 	unsigned int n = truth->ndevices;
 	bool any_fault = false;
 
-	printf("sgstress: %llu ops in %.1f s (%.0f ops/s), %u threads on %u of %u devices, "
+	fprintf(out, "sgstress: %llu ops in %.1f s (%.0f ops/s), %u threads on %u of %u devices, "
 	       "seed %llu%s\n", (unsigned long long)res->ops, res->elapsed_s,
 	       res->elapsed_s > 0 ? res->ops / res->elapsed_s : 0.0, cfg->threads, truth->driven,
 	       n, (unsigned long long)cfg->seed, res->aborted ? " (interrupted)" : "");
-	print_errors(res);
+	print_errors(out, res);
 	if (res->narrow_tables || res->mask_violations)
-		printf("narrow DMA masks: %llu tables checked, %llu CPU segments above the mask "
+		fprintf(out, "narrow DMA masks: %llu tables checked, %llu CPU segments above the mask "
 		       "(bounced), %llu DMA segments beyond it\n",
 		       (unsigned long long)res->narrow_tables,
 		       (unsigned long long)res->bounced_segments,
 		       (unsigned long long)res->mask_violations);
-	printf("unbinds: %llu by sgstress, %llu seen by sgkm\n", (unsigned long long)res->unbinds,
+	fprintf(out, "unbinds: %llu by sgstress, %llu seen by sgkm\n", (unsigned long long)res->unbinds,
 	       (unsigned long long)truth->all.unbinds);
 
 	for (int k = 1; k < SGKM_FAULT_NR; k++)
 		any_fault = any_fault || cfg->inject[k] || truth->all.injected[k];
 	if (any_fault) {
-		printf("\n%-18s %9s %9s  per device\n", "fault", "requested", "injected");
+		fprintf(out, "\n%-18s %9s %9s  per device\n", "fault", "requested", "injected");
 		for (int k = 1; k < SGKM_FAULT_NR; k++) {
 			if (!cfg->inject[k] && !truth->all.injected[k])
 				continue;
-			printf("%-18s %9u %9llu %s", sgs_fault_names[k], cfg->inject[k],
+			fprintf(out, "%-18s %9u %9llu %s", sgs_fault_names[k], cfg->inject[k],
 			       (unsigned long long)truth->all.injected[k],
 			       truth->all.injected[k] == cfg->inject[k] ? " " : "!");
 			for (unsigned int d = 0; d < n; d++)
-				printf(" %llu", (unsigned long long)truth->dev[d].injected[k]);
-			printf("\n");
+				fprintf(out, " %llu", (unsigned long long)truth->dev[d].injected[k]);
+			fprintf(out, "\n");
 		}
 		if (res->fault_retries)
-			printf("(%llu fault lifecycles were repeated: an unbind got there first)\n",
+			fprintf(out, "(%llu fault lifecycles were repeated: an unbind got there first)\n",
 			       (unsigned long long)res->fault_retries);
 	}
 
-	printf("\nexpected findings (the ground truth for sgtrace)\n%-20s %6s", "kind", "total");
+	fprintf(out, "\nexpected findings (the ground truth for sgtrace)\n%-20s %6s", "kind", "total");
 	for (unsigned int d = 0; d < n; d++)
-		printf(" sgkm.%-3u", d);
-	printf("\n");
+		fprintf(out, " sgkm.%-3u", d);
+	fprintf(out, "\n");
 	for (int k = 0; k < SGS_KINDS; k++) {
-		printf("%-20s %6llu", kind_names[k], (unsigned long long)truth->all.expected[k]);
+		fprintf(out, "%-20s %6llu", kind_names[k], (unsigned long long)truth->all.expected[k]);
 		for (unsigned int d = 0; d < n; d++)
-			printf(" %8llu", (unsigned long long)truth->dev[d].expected[k]);
-		printf("\n");
+			fprintf(out, " %8llu", (unsigned long long)truth->dev[d].expected[k]);
+		fprintf(out, "\n");
 	}
-	printf("%-20s %6llu", "live mappings at end", (unsigned long long)truth->all.live_mappings);
+	fprintf(out, "%-20s %6llu", "live mappings at end", (unsigned long long)truth->all.live_mappings);
 	for (unsigned int d = 0; d < n; d++)
-		printf(" %8llu", (unsigned long long)truth->dev[d].live_mappings);
-	printf("\n");
+		fprintf(out, " %8llu", (unsigned long long)truth->dev[d].live_mappings);
+	fprintf(out, "\n");
 	if (truth->all.gauges_at_start[0] || truth->all.gauges_at_start[1])
-		printf("note: %llu leak and %llu outlives_unbind mappings were live before the run "
+		fprintf(out, "note: %llu leak and %llu outlives_unbind mappings were live before the run "
 		       "(the gauges above include them)\n",
 		       (unsigned long long)truth->all.gauges_at_start[0],
 		       (unsigned long long)truth->all.gauges_at_start[1]);
 	if (!truth->ok)
-		printf("sgstress: FAILED: %s\n", res->aborted ? "interrupted" :
+		fprintf(out, "sgstress: FAILED: %s\n", res->aborted ? "interrupted" :
 		       res->unexpected ? "unexpected errors (above)" :
 		       "sgkm injected a different number of faults than requested");
 }

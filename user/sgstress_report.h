@@ -32,7 +32,7 @@ void sgs_truth_compute(const struct sgs_config *cfg, const struct sgs_result *re
 		       const struct sgs_snapshot *before, const struct sgs_snapshot *after,
 		       unsigned int driven, struct sgs_truth *truth);
 
-/* The final summary on stdout. */
+/* The final summary on stdout (on stderr with --json -, which writes the JSON to stdout). */
 void sgs_report_print(const struct sgs_config *cfg, const struct sgs_result *res,
 		      const struct sgs_truth *truth);
 

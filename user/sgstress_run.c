@@ -579,7 +579,9 @@ int sgs_run(const struct sgs_config *cfg, const struct sgs_snapshot *snap, unsig
 	struct ctx ctx = { .cfg = cfg, .ndev = ndev };
 	struct worker *ws;
 	struct storm storm = { 0 };
-	bool storm_started = false, tty = isatty(STDOUT_FILENO);
+	bool storm_started = false;
+	/* The progress line is for a terminal, and not when the JSON goes to stdout. */
+	bool tty = isatty(STDOUT_FILENO) && !(cfg->json_path && !strcmp(cfg->json_path, "-"));
 	struct sigaction sa = { .sa_handler = on_signal };
 	sigset_t block, old;
 	struct timespec next;
