@@ -31,6 +31,8 @@ const char *sgt_hook_group_name(enum sgt_hook_group g)
 	return g < SGT_HOOK_NR ? group_names[g] : "?";
 }
 
+static struct btf *vmlinux_btf(void);
+
 /* r0 = 0; exit */
 static const struct bpf_insn ret0[] = {
 	{ .code = 0xb7, .dst_reg = 0, .imm = 0 }, /* BPF_ALU64 | BPF_MOV | BPF_K */
@@ -43,24 +45,110 @@ static int silent_print(enum libbpf_print_level l, const char *f, va_list a)
 	return 0;
 }
 
-/* fentry/fexit/tp_btf: a tracing program loads against the BTF id and attaches. */
+/*
+ * ftrace-able functions (tracefs available_filter_functions), read once: fentry/fexit and
+ * ftrace-based kprobes can only attach to those (lib/ is notrace, for instance). NULL if
+ * tracefs cannot be read; then the probes attach for real to find out, which is slower
+ * (a trampoline per probe).
+ */
+static char *filter_functions(void)
+{
+	static char *buf;
+	static bool tried;
+	const char *fs;
+	char path[256];
+	size_t len = 0, cap = 0;
+	FILE *f;
+
+	if (tried)
+		return buf;
+	tried = true;
+	fs = sgt_tracefs();
+	if (!fs)
+		return NULL;
+	snprintf(path, sizeof(path), "%s/available_filter_functions", fs);
+	f = fopen(path, "re");
+	if (!f)
+		return NULL;
+	for (;;) {
+		size_t n;
+
+		if (cap - len < 65536) {
+			char *p = realloc(buf, cap = cap ? cap * 2 : 1 << 20);
+
+			if (!p) {
+				free(buf);
+				buf = NULL;
+				fclose(f);
+				return NULL;
+			}
+			buf = p;
+			if (!len)
+				buf[len++] = '\n'; /* every name is then preceded by a newline */
+		}
+		n = fread(buf + len, 1, cap - len - 1, f);
+		if (!n)
+			break;
+		len += n;
+	}
+	buf[len] = '\0';
+	fclose(f);
+	return buf;
+}
+
+/* -1: unknown (no tracefs), 0: not ftrace-able, 1: ftrace-able. */
+static int is_ftraceable(const char *func)
+{
+	const char *all = filter_functions(), *p;
+	char pat[160];
+	size_t n;
+
+	if (!all)
+		return -1;
+	n = snprintf(pat, sizeof(pat), "\n%s", func);
+	for (p = strstr(all, pat); p; p = strstr(p + 1, pat))
+		if (p[n] == '\n' || p[n] == ' ' || p[n] == '\0')
+			return 1; /* "name" or "name [module]" */
+	return 0;
+}
+
+/* fentry/fexit/tp_btf: a tracing program loads against the BTF id (and, when ftrace cannot
+ * tell, attaches). */
 static bool tracing_can_attach(const char *name, enum bpf_attach_type type)
 {
-	libbpf_print_fn_t old = libbpf_set_print(silent_print);
-	int id, fd, link = -1;
+	struct btf *btf = vmlinux_btf();
+	bool is_tp = type == BPF_TRACE_RAW_TP;
+	int id, fd, link = -1, ftraceable = 1;
+	char tname[128];
 
-	id = libbpf_find_vmlinux_btf_id(name, type);
-	libbpf_set_print(old);
+	if (!btf)
+		return false;
+	/* What libbpf_find_vmlinux_btf_id() does, without parsing the BTF again each time. */
+	if (is_tp) {
+		snprintf(tname, sizeof(tname), "btf_trace_%s", name);
+		id = btf__find_by_name_kind(btf, tname, BTF_KIND_TYPEDEF);
+	} else {
+		id = btf__find_by_name_kind(btf, name, BTF_KIND_FUNC);
+	}
 	if (id <= 0)
 		return false;
+	if (!is_tp) {
+		ftraceable = is_ftraceable(name);
+		if (!ftraceable)
+			return false;
+	}
 	LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = type, .attach_btf_id = id);
 	fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, NULL, "GPL", ret0, 2, &opts);
-	if (fd >= 0) {
-		link = bpf_raw_tracepoint_open(NULL, fd);
-		if (link >= 0)
-			close(link);
+	if (fd < 0)
+		return false;
+	if (ftraceable == 1 && !is_tp) {
 		close(fd);
+		return true;
 	}
+	link = bpf_raw_tracepoint_open(NULL, fd);
+	if (link >= 0)
+		close(link);
+	close(fd);
 	return link >= 0;
 }
 
@@ -78,13 +166,14 @@ static bool raw_tp_can_attach(const char *name)
 	return link >= 0;
 }
 
-/* kprobe: create a perf kprobe event on the function (what libbpf does to attach). */
+/* kprobe: the kprobe PMU exists and the function is ftrace-able (when tracefs says so), else
+ * create a perf kprobe event on the function (what libbpf does to attach). */
 static bool kprobe_can_attach(const char *func)
 {
 	struct perf_event_attr attr = { 0 };
 	char buf[32] = { 0 };
 	FILE *f;
-	int fd, type;
+	int fd, type, ftraceable;
 
 	f = fopen("/sys/bus/event_source/devices/kprobe/type", "re");
 	if (!f)
@@ -94,6 +183,9 @@ static bool kprobe_can_attach(const char *func)
 		return false;
 	}
 	fclose(f);
+	ftraceable = is_ftraceable(func);
+	if (ftraceable >= 0)
+		return ftraceable;
 	type = atoi(buf);
 	attr.size = sizeof(attr);
 	attr.type = type;

@@ -184,6 +184,29 @@ const struct ksym *ksyms_lookup(const struct ksyms *ks, uint64_t addr)
 	return addr - ks->syms[lo].addr < KSYM_MAX_UNSIZED ? &ks->syms[lo] : NULL;
 }
 
+uint64_t ksyms_scan_addr(const char *path, const char *name)
+{
+	char line[512];
+	size_t n = strlen(name);
+	uint64_t addr = 0;
+	FILE *f = fopen(path, "re");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		size_t len = strlen(line);
+
+		/* "addr t name\n": the name is the last field of vmlinux symbols */
+		if (len > n + 1 && line[len - 1] == '\n' && line[len - n - 2] == ' ' &&
+		    !memcmp(line + len - n - 1, name, n)) {
+			addr = strtoull(line, NULL, 16);
+			break;
+		}
+	}
+	fclose(f);
+	return addr;
+}
+
 int ksyms_load_modules(struct ksyms *ks, const char *path)
 {
 	char line[512], name[64];

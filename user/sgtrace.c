@@ -32,7 +32,8 @@ struct run {
 	struct sgt_opts opts;
 	struct sgt_hooks hooks;
 	struct sgtrace *skel;
-	struct ksyms *ksyms;
+	struct ksyms *ksyms; /* see need_ksyms() */
+	uint64_t pob;
 	struct sgt_report report;
 	struct utsname uts;
 	pid_t child;
@@ -55,17 +56,41 @@ static void setup_signals(void);
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args);
 
 static int verbose;
+static uint64_t now_ns(void);
 
-/* Symbols again once attached: the BPF programs and trampolines ([bpf]) are listed now. */
-static void reload_ksyms(struct run *run)
+/* SGTRACE_TIMING=1 prints how long each start-up phase took (start-up is slow under TCG). */
+static void phase(const char *what)
 {
-	struct ksyms *ks = ksyms_load("/proc/kallsyms");
+	static uint64_t t0, last;
+	uint64_t t = now_ns();
 
-	if (!ks)
+	if (!getenv("SGTRACE_TIMING"))
 		return;
-	ksyms_load_modules(ks, "/proc/modules");
-	ksyms_free(run->ksyms);
-	run->ksyms = ks;
+	if (!t0)
+		t0 = last = t;
+	fprintf(stderr, "sgtrace: timing: %-22s %7.3f s (total %7.3f s)\n", what, (t - last) / 1e9,
+		(t - t0) / 1e9);
+	last = t;
+}
+
+/* Kernel symbols, read when first needed (reading /proc/kallsyms takes a second under TCG):
+ * after attach, so that the BPF programs ([bpf]) are listed and left out of stacks. */
+static const struct ksyms *need_ksyms(struct run *run)
+{
+	static bool tried;
+
+	if (tried)
+		return run->ksyms;
+	tried = true;
+	run->ksyms = ksyms_load("/proc/kallsyms");
+	if (!run->ksyms) {
+		fprintf(stderr, "sgtrace: warning: cannot read /proc/kallsyms (%s): stacks will not "
+				"be symbolized\n", strerror(errno));
+		return NULL;
+	}
+	ksyms_load_modules(run->ksyms, "/proc/modules");
+	run->report.ksyms = run->ksyms;
+	return run->ksyms;
 }
 
 int main(int argc, char **argv)
@@ -82,15 +107,16 @@ int main(int argc, char **argv)
 	uname(&run.uts);
 	sgt_report_init(&run.report);
 
+	phase("start");
 	err = check_environment(&run.opts);
 	if (err)
 		goto cleanup;
-	run.ksyms = ksyms_load("/proc/kallsyms");
-	if (!run.ksyms)
-		fprintf(stderr, "sgtrace: warning: cannot read /proc/kallsyms (%s): stacks will not "
-				"be symbolized\n", strerror(errno));
-	pob = ksyms_addr_of(run.ksyms, "page_offset_base");
+	/* x86-64 direct-map base (CONFIG_RANDOMIZE_MEMORY), for page frees; 0 if not listed. */
+	pob = ksyms_scan_addr("/proc/kallsyms", "page_offset_base");
+	run.pob = pob;
+	phase("kallsyms");
 	sgt_hooks_probe(&run.hooks, run.opts.attach, pob);
+	phase("probe hooks");
 
 	if (run.opts.cmd == SGT_CMD_PROBE) {
 		err = do_probe(&run);
@@ -99,7 +125,6 @@ int main(int argc, char **argv)
 	err = load_and_attach(&run);
 	if (err)
 		goto cleanup;
-	reload_ksyms(&run);
 	setup_signals();
 	switch (run.opts.cmd) {
 	case SGT_CMD_RECORD: err = do_record(&run); break;
@@ -235,11 +260,13 @@ static int load_and_attach(struct run *run)
 		strncpy((char *)run->skel->rodata->filter_name, o->device, SGT_NAME_LEN - 1);
 	}
 	if (run->hooks.h[SGT_HOOK_FREE_PAGES].method)
-		run->skel->rodata->page_offset_base_addr = ksyms_addr_of(run->ksyms, "page_offset_base");
+		run->skel->rodata->page_offset_base_addr = run->pob;
 	bpf_map__set_max_entries(run->skel->maps.live, o->max_mappings);
+	phase("open");
 	err = sgt_hooks_apply(&run->hooks, run->skel->obj);
 	if (!err)
 		err = sgtrace__load(run->skel);
+	phase("load");
 	if (err) {
 		fprintf(stderr, "sgtrace: cannot load the BPF programs: %s (run with -v for the "
 				"verifier log)\n", strerror(-err));
@@ -250,6 +277,7 @@ static int load_and_attach(struct run *run)
 		fprintf(stderr, "sgtrace: cannot attach the BPF programs: %s\n", strerror(-err));
 		return SGT_EXIT_ERROR;
 	}
+	phase("attach");
 	run->start_ns = now_ns();
 	run->report.hooks = sgt_hooks_json(&run->hooks);
 	return 0;
@@ -551,7 +579,6 @@ static int do_record(struct run *run)
 		fprintf(stderr, "sgtrace: cannot open the ring buffer: %s\n", strerror(errno));
 		return SGT_EXIT_ERROR;
 	}
-	r->ksyms = run->ksyms;
 	r->stack_fn = stack_of;
 	r->stack_ctx = run;
 	r->kernel_release = run->uts.release;
@@ -593,6 +620,7 @@ static int do_record(struct run *run)
 	sgt_report_fill_comms(r, comm_cb, run);
 	ring_buffer__free(rb);
 
+	need_ksyms(run);
 	if (run->opts.json_file && !strcmp(run->opts.json_file, "-"))
 		text = stderr;
 	sgt_report_print(r, text);
@@ -757,6 +785,7 @@ static int on_stream_event(void *ctx, void *data, size_t size)
 	if (size < sizeof(*e))
 		return 0;
 	read_devs(run); /* device names of new devices */
+	need_ksyms(run);
 	if (run->opts.json) {
 		json_object *j = sgt_event_json(&run->report, e, event_age(e));
 
@@ -773,7 +802,6 @@ static int do_events(struct run *run)
 {
 	struct ring_buffer *rb;
 
-	run->report.ksyms = run->ksyms;
 	run->report.stack_fn = stack_of;
 	run->report.stack_ctx = run;
 	rb = ring_buffer__new(bpf_map__fd(run->skel->maps.events), on_stream_event, run, NULL);

@@ -3,7 +3,7 @@
  * sgtrace_check: check an sgtrace JSON report against exact expectations.
  *
  *   sgtrace_check REPORT.json [KIND=N]... [maps=N] [unmaps=N] [unbinds=N] [maps=unmaps]
- *                 [maps=unmaps+lost] [maps>=N] [device=NAME] [DEVICE:FIELD=N]
+ *                 [maps=unmaps+lost] [maps>=N] [device=NAME] [DEVICE:FIELD=N] [stack_has=STR]
  *
  * DEVICE:FIELD=N checks a field of a device in the report's "live" list (sgkm.0:maps=1).
  * Every finding kind not named must have 0 findings (map_failed included), lost must be 0,
@@ -45,6 +45,7 @@ int main(int argc, char **argv)
 	json_object *root, *totals, *summary, *findings;
 	const char *device = NULL;
 	int lost_any = 0;
+	const char *stack_has = NULL;
 
 	if (argc < 2) {
 		fprintf(stderr, "usage: sgtrace_check REPORT.json [KIND=N]... [maps=N]...\n");
@@ -79,6 +80,10 @@ int main(int argc, char **argv)
 
 			check(m == u + l, "maps = ", u + l, m, "unmaps + lost equal maps");
 			lost_any = 1;
+			continue;
+		}
+		if (!strncmp(argv[i], "stack_has=", 10)) {
+			stack_has = argv[i] + 10;
 			continue;
 		}
 		if (!strncmp(argv[i], "device=", 7)) {
@@ -137,6 +142,17 @@ int main(int argc, char **argv)
 
 		printf("%s - finding %zu (%s) on device %s\n", ok ? "ok" : "not ok", i,
 		       json_object_get_string(get(f, "kind")), d ? d : "null");
+		ok ? passed++ : failed++;
+	}
+	for (size_t i = 0; stack_has && i < json_object_array_length(findings); i++) {
+		json_object *st = get(json_object_array_get_idx(findings, i), "stack");
+		int ok = 0;
+
+		for (size_t j = 0; j < json_object_array_length(st); j++)
+			if (strstr(json_object_get_string(json_object_array_get_idx(st, j)), stack_has))
+				ok = 1;
+		printf("%s - finding %zu: stack has a frame with \"%s\"\n", ok ? "ok" : "not ok", i,
+		       stack_has);
 		ok ? passed++ : failed++;
 	}
 	printf("%d passed, %d failed\n", passed, failed);

@@ -52,6 +52,9 @@ static void test_ksyms_lookup(void)
 	CHECK(ksyms_lookup(ks, 0x1000) == NULL);
 	CHECK(ksyms_addr_of(ks, "page_offset_base") == 0xffffffff82000000ULL);
 	CHECK(ksyms_addr_of(ks, "no_such_symbol") == 0);
+	CHECK(ksyms_scan_addr(fixture, "page_offset_base") == 0xffffffff82000000ULL);
+	CHECK(ksyms_scan_addr(fixture, "offset_base") == 0);
+	CHECK(ksyms_scan_addr(fixture, "sgkm_ioctl") == 0); /* module symbols are not scanned */
 }
 
 static void test_ksyms_extents(void)

@@ -23,13 +23,13 @@ case_() {
 
 case_ "clean tables report nothing" 0 "clean 20" maps=20 unmaps=20
 case_ "clean tables unmapped by devres at unbind report nothing" 0 "clean_unbind 3" maps=3 unmaps=3 unbinds=3
-case_ "leak_mapping -> leak" 3 "leak_mapping 3" leak=3 maps=3 unmaps=0 device=sgkm.0
+case_ "leak_mapping -> leak" 3 "leak_mapping 3" leak=3 maps=3 unmaps=0 device=sgkm.0 "stack_has=[sgkm]"
 case_ "leak_mapping + unbind -> outlives_unbind" 3 "leak_mapping_unbind 2" outlives_unbind=2 maps=2 unmaps=0 device=sgkm.0
 case_ "skip_devres + unbind -> unmap_after_unbind" 3 "skip_devres 2" unmap_after_unbind=2 maps=2 unmaps=2 device=sgkm.0
 case_ "free_while_mapped (kmalloc'ed sgl) -> freed_while_mapped" 3 "free_while_mapped 3 16384" freed_while_mapped=3 maps=3 unmaps=0 device=sgkm.0
 case_ "free_while_mapped (page-sized sgl, free_page) -> freed_while_mapped" 3 "free_while_mapped 2 1048576" freed_while_mapped=2 maps=2 unmaps=0 device=sgkm.0
 case_ "double_unmap -> unmap_unknown" 3 "double_unmap 3" unmap_unknown=3 maps=3 unmaps=3 device=sgkm.0
-case_ "unmap_wrong_dir -> unmap_mismatch" 3 "unmap_wrong_dir 2" unmap_mismatch=2 maps=2 unmaps=2 device=sgkm.0
+case_ "unmap_wrong_dir -> unmap_mismatch" 3 "unmap_wrong_dir 2" unmap_mismatch=2 maps=2 unmaps=2 device=sgkm.0 "stack_has=[sgkm]"
 case_ "unmap_wrong_nents -> unmap_mismatch" 3 "unmap_wrong_nents 2" unmap_mismatch=2 maps=2 unmaps=2 device=sgkm.0
 case_ "unmap_wrong_dev -> unmap_mismatch" 3 "unmap_wrong_dev 2" unmap_mismatch=2 maps=2 unmaps=2 device=sgkm.0
 case_ "leak_table -> nothing" 0 "leak_table 2" maps=2 unmaps=2
