@@ -26,6 +26,7 @@
 #include "sgtrace.h"
 #include "sgtrace.skel.h"
 #include "sgtrace_cli.h"
+#include "sgtrace_live.h"
 #include "sgtrace_report.h"
 
 struct run {
@@ -479,68 +480,6 @@ static int comm_lookup(struct run *run, uint32_t pid, char *comm)
 	return bpf_map_lookup_elem(bpf_map__fd(run->skel->maps.comms), &pid, comm);
 }
 
-/* The end-of-run findings: every mapping still live is a leak, outlives_unbind, or young. */
-static int collect_live(struct run *run, uint64_t now)
-{
-	const uint32_t chunk = 65536;
-	int fd = bpf_map__fd(run->skel->maps.live);
-	__u64 *keys = malloc(chunk * sizeof(*keys)), batch = 0;
-	struct sgt_live *vals = malloc(chunk * sizeof(*vals));
-	const struct sgt_devinfo *last = NULL;
-	bool first = true, done = false;
-	int err = 0;
-
-	if (!keys || !vals) {
-		err = -ENOMEM;
-		goto out;
-	}
-	while (!done) {
-		__u32 count = chunk;
-
-		err = bpf_map_lookup_batch(fd, first ? NULL : &batch, &batch, keys, vals, &count, NULL);
-		first = false;
-		if (err) {
-			if (errno != ENOENT) {
-				err = -errno;
-				goto out;
-			}
-			err = 0;
-			done = true;
-		}
-		for (__u32 i = 0; i < count; i++) {
-			const struct sgt_live *v = &vals[i];
-			struct sgt_event e = { 0 };
-			uint64_t age = now > v->ts ? now - v->ts : 0;
-
-			run->report.live_total++;
-			if (!last || last->dev != v->dev)
-				last = sgt_report_dev(&run->report, v->dev);
-			if (last && last->d.gen != v->gen)
-				e.kind = SGT_OUTLIVES_UNBIND;
-			else if (age >= run->opts.min_age_ms * 1000000ULL)
-				e.kind = SGT_LEAK;
-			else
-				continue;
-			e.sgl = keys[i];
-			e.dev = v->dev;
-			e.ts_map = v->ts;
-			e.ts = now;
-			e.bytes = v->bytes;
-			e.dir = v->dir;
-			e.nents = v->nents;
-			e.mapped = v->mapped;
-			e.pid = v->pid;
-			e.stack_id = v->stack_id;
-			e.gen = v->gen;
-			sgt_report_add(&run->report, &e, age);
-		}
-	}
-out:
-	free(keys);
-	free(vals);
-	return err;
-}
-
 static int comm_cb(void *ctx, uint32_t pid, char *comm)
 {
 	return comm_lookup(ctx, pid, comm);
@@ -607,15 +546,18 @@ static int do_record(struct run *run)
 	r->cmd_status = run->child_status;
 
 	/* A consistent end: detach, drain what is in flight, then read the maps. */
+	phase("traced");
 	sgtrace__detach(run->skel);
 	ring_buffer__consume(rb);
 	end = now_ns();
+	phase("detach and drain");
 	r->duration_s = (end - run->start_ns) / 1e9;
 	read_stats(run, r->stats);
 	read_devs(run);
-	err = collect_live(run, end);
+	err = sgt_collect_live(bpf_map__fd(run->skel->maps.live), r, end, run->opts.min_age_ms);
 	if (err)
 		fprintf(stderr, "sgtrace: cannot read the live mappings: %s\n", strerror(-err));
+	phase("read live mappings");
 	/* Examples from the live map carry no comm yet: look them up (one per group). */
 	sgt_report_fill_comms(r, comm_cb, run);
 	ring_buffer__free(rb);
@@ -627,6 +569,7 @@ static int do_record(struct run *run)
 	status = err ? SGT_EXIT_ERROR : 0;
 	if (run->opts.json_file && write_json(run))
 		status = SGT_EXIT_ERROR;
+	phase("report written");
 	if (sgt_report_failing(r, r->fail_on))
 		return SGT_EXIT_FINDINGS;
 	if (run->opts.cmd_argv && (!r->cmd_ran || r->cmd_status)) {
