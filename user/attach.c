@@ -534,6 +534,40 @@ int sgt_hooks_apply(const struct sgt_hooks *hooks, struct bpf_object *obj)
 	return 0;
 }
 
+int sgt_hooks_attach(const struct sgt_hooks *hooks, struct bpf_object *obj,
+		     struct bpf_link **links, int max)
+{
+	static const enum sgt_hook_group order[] = { SGT_HOOK_UNBIND, SGT_HOOK_FREE,
+						     SGT_HOOK_FREE_PAGES, SGT_HOOK_UNMAP,
+						     SGT_HOOK_MAP };
+	int n = 0;
+
+	for (size_t o = 0; o < sizeof(order) / sizeof(order[0]); o++) {
+		const struct sgt_hook *h = &hooks->h[order[o]];
+
+		for (int i = 0; i < SGT_HOOK_MAX_PROGS && h->progs[i]; i++) {
+			struct bpf_program *prog = bpf_object__find_program_by_name(obj, h->progs[i]);
+			struct bpf_link *link;
+
+			if (!prog || n == max)
+				return -EINVAL;
+			link = bpf_program__attach(prog);
+			if (!link)
+				return -errno;
+			links[n++] = link;
+		}
+	}
+	return n;
+}
+
+void sgt_hooks_detach(struct bpf_link **links, int n)
+{
+	while (n > 0) {
+		bpf_link__destroy(links[--n]);
+		links[n] = NULL;
+	}
+}
+
 json_object *sgt_hooks_json(const struct sgt_hooks *hooks)
 {
 	json_object *o = json_object_new_object();

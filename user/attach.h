@@ -36,6 +36,15 @@ void sgt_hooks_probe(struct sgt_hooks *hooks, enum sgt_attach mode, uint64_t pag
 bool sgt_hooks_usable(const struct sgt_hooks *hooks);
 /* Turns autoload off for every program of obj that is not chosen. */
 int sgt_hooks_apply(const struct sgt_hooks *hooks, struct bpf_object *obj);
+/*
+ * Attaches the chosen programs in an order that never records a map whose unmap or free could
+ * be missed: unbind, frees, unmaps, then maps. links[] receives up to max links; returns how
+ * many were attached, or -errno (already attached links stay in links[]; see detach).
+ */
+int sgt_hooks_attach(const struct sgt_hooks *hooks, struct bpf_object *obj,
+		     struct bpf_link **links, int max);
+/* Detaches in the reverse order (maps stop first). */
+void sgt_hooks_detach(struct bpf_link **links, int n);
 json_object *sgt_hooks_json(const struct sgt_hooks *hooks);
 void sgt_hooks_print(const struct sgt_hooks *hooks, FILE *out);
 

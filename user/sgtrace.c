@@ -33,6 +33,8 @@ struct run {
 	struct sgt_opts opts;
 	struct sgt_hooks hooks;
 	struct sgtrace *skel;
+	struct bpf_link *links[SGT_HOOK_NR * SGT_HOOK_MAX_PROGS];
+	int nlinks;
 	struct ksyms *ksyms; /* see need_ksyms() */
 	uint64_t pob;
 	struct sgt_report report;
@@ -135,6 +137,7 @@ int main(int argc, char **argv)
 	}
 
 cleanup:
+	sgt_hooks_detach(run.links, run.nlinks);
 	sgtrace__destroy(run.skel);
 	sgt_report_free(&run.report);
 	if (run.report.hooks)
@@ -273,7 +276,10 @@ static int load_and_attach(struct run *run)
 				"verifier log)\n", strerror(-err));
 		return SGT_EXIT_ERROR;
 	}
-	err = sgtrace__attach(run->skel);
+	err = sgt_hooks_attach(&run->hooks, run->skel->obj, run->links,
+			       sizeof(run->links) / sizeof(run->links[0]));
+	if (err > 0)
+		run->nlinks = err, err = 0;
 	if (err) {
 		fprintf(stderr, "sgtrace: cannot attach the BPF programs: %s\n", strerror(-err));
 		return SGT_EXIT_ERROR;
@@ -547,7 +553,8 @@ static int do_record(struct run *run)
 
 	/* A consistent end: detach, drain what is in flight, then read the maps. */
 	phase("traced");
-	sgtrace__detach(run->skel);
+	sgt_hooks_detach(run->links, run->nlinks);
+	run->nlinks = 0;
 	ring_buffer__consume(rb);
 	end = now_ns();
 	phase("detach and drain");
@@ -676,6 +683,10 @@ static void monitor_tick(struct run *run, double dt, struct mon_prev **prev, siz
 		json_object_object_add(tot, "unmaps", json_object_new_int64(stats[SGT_STAT_UNMAPS]));
 		json_object_object_add(tot, "findings", json_object_new_int64(findings));
 		json_object_object_add(tot, "lost", json_object_new_int64(sgt_report_lost(r)));
+		json_object_object_add(tot, "lost_nested_free",
+				       json_object_new_int64(stats[SGT_STAT_LOST_NESTED]));
+		json_object_object_add(tot, "lost_kernel_skipped",
+				       json_object_new_int64(r->prog_misses));
 		json_object_object_add(j, "totals", tot);
 		json_object_object_add(j, "devices", arr);
 		printf("%s\n", json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN));
