@@ -155,6 +155,10 @@ module_param(destroy_without_device_lock, bool, 0644);
 MODULE_PARM_DESC(destroy_without_device_lock,
 		 "testing: destroy owned tables without fault and without device_lock, so their teardown races the unbind's devres release inside the sg-table API (default N)");
 
+module_param_named(revoke_delay_us, sgkm_sgtable_revoke_delay_us, uint, 0644);
+MODULE_PARM_DESC(revoke_delay_us,
+		 "testing: the unbind's devres release of each mapping sleeps this long first, widening the window destroy_without_device_lock races into (default 0)");
+
 /*
  * The test mode of destroy_without_device_lock: only tables whose mapping, if any, is managed
  * (no unmanaged-map fault, no parking), so the ground truth stays exact: whichever of teardown

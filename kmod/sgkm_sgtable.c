@@ -2,6 +2,7 @@
 /*
  * sgkm_sgtable.c - owned and borrowed scatter-gather tables (see sgkm_sgtable.h).
  */
+#include <linux/delay.h>
 #include <linux/dma-mapping.h>
 #include <linux/mm.h>
 #include <linux/sched/signal.h>
@@ -227,6 +228,13 @@ void sgkm_sgtable_init_borrowed(struct sgkm_sgtable *t, struct sg_table *sgt,
  */
 atomic64_t sgkm_sgtable_devres_races = ATOMIC64_INIT(0);
 
+/*
+ * Testing only (module parameter revoke_delay_us): the devres release sleeps this long before
+ * taking the table lock, which widens the window in which a teardown finds its entry already
+ * dequeued. 0 in normal use.
+ */
+unsigned int sgkm_sgtable_revoke_delay_us;
+
 /* The payload of the devres entry of a MAPPED_MANAGED table. */
 struct sgkm_sgt_devres {
 	struct sgkm_sgtable *t;
@@ -262,7 +270,10 @@ static void sgkm_sgt_devres_release(struct device *dev, void *res)
 {
 	struct sgkm_sgt_devres *dr = res;
 	struct sgkm_sgtable *t = dr->t;
+	unsigned int delay = READ_ONCE(sgkm_sgtable_revoke_delay_us);
 
+	if (delay)
+		usleep_range(delay, 2 * delay);
 	mutex_lock(&t->lock);
 	if (t->state == SGKM_SGT_MAPPED_MANAGED && t->devres == dr) {
 		dma_unmap_sgtable(t->dev, t->sgt, t->dir, 0);

@@ -137,6 +137,7 @@ struct sgkm_sgtable {
 };
 
 extern atomic64_t sgkm_sgtable_devres_races;
+extern unsigned int sgkm_sgtable_revoke_delay_us;
 
 /* Buffers */
 int sgkm_pages_alloc_vmalloc(struct sgkm_pages *p, size_t size);
