@@ -650,7 +650,8 @@ int BPF_PROG(fexit_release, struct device *dev)
 }
 
 /* ---- tp_btf flavour of the dma tracepoints (dma:dma_map_sg and dma:dma_unmap_sg appeared in
- * 6.12, dma:dma_map_sg_err in 6.13). Prototypes, checked by user space in the kernel's BTF
+ * 6.12; dma:dma_map_sg_err was posted in October 2024, so 6.13 at the earliest, and is in 6.18;
+ * as first posted it fires only for errors other than EINVAL/ENOMEM/EIO/EREMOTEIO). Prototypes, checked by user space in the kernel's BTF
  * before use: dma_map_sg(dev, sgl, nents, ents, dir, attrs) fires in __dma_map_sg_attrs() when
  * ents > 0, once for both dma_map_sgtable and dma_map_sg_attrs; dma_map_sg_err(dev, sgl, nents,
  * err, dir, attrs); dma_unmap_sg(dev, sgl, nents, dir, attrs). ---- */

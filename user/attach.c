@@ -265,7 +265,7 @@ static bool param_is_ptr_to(const struct btf *btf, const struct btf_param *p, co
 }
 
 /*
- * The dma tracepoints appeared in 6.12 (dma_map_sg_err in 6.13); their arguments are read by
+ * The dma tracepoints appeared in 6.12 (dma_map_sg_err later, in 6.18); their arguments are read by
  * position, so check the prototype in the kernel's BTF: btf_trace_<tp> is a pointer to
  * void (*)(void *, struct device *, struct scatterlist *, int nents, ...).
  */
@@ -338,7 +338,8 @@ static bool try_map(struct sgt_hook *h, enum sgt_attach m)
 	case SGT_ATTACH_TP_BTF:
 		if (!dma_tp_proto_ok("dma_map_sg", 7) || !tracing_can_attach("dma_map_sg", BPF_TRACE_RAW_TP))
 			return false;
-		/* dma:dma_map_sg_err (6.13+) reports failed maps; without it they are not seen. */
+		/* dma:dma_map_sg_err (after 6.12, in 6.18) reports failed maps; without it they are
+		 * not seen. */
 		if (dma_tp_proto_ok("dma_map_sg_err", 7) &&
 		    tracing_can_attach("dma_map_sg_err", BPF_TRACE_RAW_TP))
 			set(h, "tp_btf", "tp_btf:dma_map_sg tp_btf:dma_map_sg_err",
@@ -347,7 +348,7 @@ static bool try_map(struct sgt_hook *h, enum sgt_attach m)
 			set(h, "tp_btf", "tp_btf:dma_map_sg",
 			    (const char *const[]){ "tpbtf_dma_map_sg", NULL });
 			snprintf(h->note, sizeof(h->note),
-				 "no dma:dma_map_sg_err tracepoint (6.13+): failed maps not seen");
+				 "no dma:dma_map_sg_err tracepoint: failed maps not seen");
 		}
 		return true;
 	case SGT_ATTACH_KPROBE:
@@ -371,7 +372,7 @@ static bool try_map(struct sgt_hook *h, enum sgt_attach m)
 			set(h, "raw_tp", "raw_tp:dma_map_sg",
 			    (const char *const[]){ "rawtp_dma_map_sg", NULL });
 			snprintf(h->note, sizeof(h->note),
-				 "no dma:dma_map_sg_err tracepoint (6.13+): failed maps not seen");
+				 "no dma:dma_map_sg_err tracepoint: failed maps not seen");
 		}
 		return true;
 	default:

@@ -550,6 +550,7 @@ static int do_record(struct run *run)
 	}
 	stop_child(run);
 	r->cmd_status = run->child_status;
+	r->cmd_interrupted = r->cmd_ran && exit_signal && r->cmd_status == 128 + exit_signal;
 
 	/* A consistent end: detach, drain what is in flight, then read the maps. */
 	phase("traced");
@@ -579,6 +580,10 @@ static int do_record(struct run *run)
 	phase("report written");
 	if (sgt_report_failing(r, r->fail_on))
 		return SGT_EXIT_FINDINGS;
+	/* A command killed by the signal that stopped us (Ctrl-C reaches the whole process
+	 * group) was interrupted, not failed. */
+	if (r->cmd_interrupted)
+		return status;
 	if (run->opts.cmd_argv && (!r->cmd_ran || r->cmd_status)) {
 		fprintf(stderr, "sgtrace: the command %s (status %d)\n",
 			r->cmd_ran ? "failed" : "did not run", r->cmd_status);

@@ -416,6 +416,7 @@ json_object *sgt_report_json(const struct sgt_report *r)
 		json_object_object_add(o, "argv", arr);
 		json_object_object_add(o, "ran", json_object_new_boolean(r->cmd_ran));
 		json_object_object_add(o, "exit_status", json_object_new_int(r->cmd_status));
+		json_object_object_add(o, "interrupted", json_object_new_boolean(r->cmd_interrupted));
 		json_object_object_add(root, "command", o);
 	}
 
@@ -588,7 +589,9 @@ void sgt_report_print(const struct sgt_report *r, FILE *out)
 			r->stats[SGT_STAT_LOST_STASH], r->stats[SGT_STAT_LOST_NESTED], r->prog_misses);
 	if (r->cmd_argv)
 		fprintf(out, "command: %s %s (status %d)\n", r->cmd_argv[0],
-			!r->cmd_ran ? "did not start" : r->cmd_status ? "failed" : "succeeded",
+			!r->cmd_ran ? "did not start"
+			: r->cmd_interrupted ? "was interrupted"
+			: r->cmd_status ? "failed" : "succeeded",
 			r->cmd_status);
 	fprintf(out, "findings: %" PRIu64, total);
 	for (int k = 0; k < SGT_KIND_NR; k++)

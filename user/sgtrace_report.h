@@ -52,6 +52,7 @@ struct sgt_report {
 	char **cmd_argv; /* NULL if no command */
 	int cmd_status;	 /* exit status, or 128+signal */
 	bool cmd_ran;
+	bool cmd_interrupted; /* stopped by the SIGINT/SIGTERM that stopped sgtrace */
 
 	uint64_t stats[SGT_STAT_NR];
 	uint64_t prog_misses; /* runs of our programs the kernel skipped (recursion_misses) */
