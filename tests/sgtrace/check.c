@@ -4,6 +4,7 @@
  *
  *   sgtrace_check REPORT.json [KIND=N]... [maps=N] [unmaps=N] [unbinds=N] [maps=unmaps]
  *                 [maps=unmaps+lost] [maps>=N] [device=NAME] [DEVICE:FIELD=N] [stack_has=STR]
+ *                 [truth=SGSTRESS.json]   (expected finding counts from sgstress's ground truth)
  *
  * DEVICE:FIELD=N checks a field of a device in the report's "live" list (sgkm.0:maps=1).
  * Every finding kind not named must have 0 findings (map_failed included), lost must be 0,
@@ -80,6 +81,21 @@ int main(int argc, char **argv)
 
 			check(m == u + l, "maps = ", u + l, m, "unmaps + lost equal maps");
 			lost_any = 1;
+			continue;
+		}
+		if (!strncmp(argv[i], "truth=", 6)) {
+			/* sgstress --json ground truth: module.expected.<kind> */
+			json_object *gt = json_object_from_file(argv[i] + 6);
+			json_object *exp = get(get(gt, "module"), "expected");
+
+			if (!exp) {
+				fprintf(stderr, "sgtrace_check: no module.expected in %s\n", argv[i] + 6);
+				return 1;
+			}
+			for (size_t k = 0; k < NKINDS; k++)
+				if (get(exp, kinds[k]))
+					want[k] = json_object_get_int64(get(exp, kinds[k]));
+			json_object_put(gt);
 			continue;
 		}
 		if (!strncmp(argv[i], "stack_has=", 10)) {
