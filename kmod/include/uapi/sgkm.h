@@ -10,8 +10,9 @@
  *   platform driver     "sgkm"      /sys/bus/platform/drivers/sgkm/{bind,unbind}
  *   platform devices    "sgkm.0" .. "sgkm.<ndevices-1>"   /sys/bus/platform/devices/sgkm.<i>
  *                       (device index i in this API is the <i> of "sgkm.<i>")
- *   debugfs             /sys/kernel/debug/sgkm/{stats,sgkm.<i>}
- *   module parameters   ndevices, dma32_devices, max_table_mb, max_pinned_mb
+ *   debugfs             /sys/kernel/debug/sgkm/{stats,sgkm.<i>,selftest}
+ *   module parameters   ndevices, dma32_devices, max_table_mb, max_pinned_mb; for tests only:
+ *                       destroy_without_device_lock, revoke_delay_us
  *                       (/sys/module/sgkm/parameters/)
  * Unbinding:  echo sgkm.1 > /sys/bus/platform/drivers/sgkm/unbind
  * Binding:    echo sgkm.1 > /sys/bus/platform/drivers/sgkm/bind
