@@ -54,8 +54,17 @@ static void sgkm_table_revoked(struct sgkm_sgtable *sgt, void *owner)
 	sgkm_stat_mapping_end(t->sdev, t->size, SGKM_END_REVOKED, false);
 }
 
+/* dma_map_sgtable() failed for the table (or its buffer object): sgtrace's map_failed. */
+static void sgkm_table_map_failed(struct sgkm_sgtable *sgt, void *owner, int err)
+{
+	struct sgkm_table *t = owner;
+
+	sgkm_stat_map_failed(t->sdev);
+}
+
 const struct sgkm_sgtable_hooks sgkm_table_hooks = {
 	.revoked = sgkm_table_revoked,
+	.map_failed = sgkm_table_map_failed,
 };
 
 static void sgkm_table_free(struct kref *ref)
@@ -375,12 +384,6 @@ err_table:
 	return ret;
 }
 
-static bool sgkm_is_map_failure(int ret)
-{
-	return ret && ret != -EBUSY && ret != -ENXIO && ret != -ENODEV && ret != -EPERM &&
-	       ret != -ENOENT && ret != -EINVAL;
-}
-
 /* The state a borrowed table reports: its view, or what happened to the object's mapping. */
 static u32 sgkm_borrowed_state(struct sgkm_table *t)
 {
@@ -406,11 +409,8 @@ static int sgkm_map_borrowed(struct sgkm_table *t, struct device *dev, u32 *nent
 	sgt = sgkm_bo_sg_table_begin(t->bo, dev, &created);
 	if (created)
 		sgkm_stat_mapped(t->sdev, t->size);
-	if (IS_ERR(sgt)) {
-		if (sgkm_is_map_failure(PTR_ERR(sgt)))
-			sgkm_stat_map_failed(t->sdev);
+	if (IS_ERR(sgt))
 		return PTR_ERR(sgt);
-	}
 	/* A borrowed view, valid inside the object's access section only. */
 	sgkm_sgtable_init_borrowed(&view, sgt, dev, t->dir, true);
 	t->orig_nents = view.sgt->orig_nents;
@@ -453,9 +453,8 @@ static int sgkm_ioctl_map(struct sgkm_file *f, void __user *uarg)
 		ret = -ENODEV;
 	} else if (t->bo) {
 		ret = sgkm_map_borrowed(t, dev, &a.nents);
-		if (!ret) {
+		if (!ret)
 			a.state = SGKM_STATE_MAPPED_BORROWED;
-		}
 	} else {
 		if (sgkm_fault_maps_unmanaged(t->fault) && !t->fault_injected) {
 			ret = sgkm_fault_map(t);
@@ -464,8 +463,6 @@ static int sgkm_ioctl_map(struct sgkm_file *f, void __user *uarg)
 			if (!ret)
 				sgkm_stat_mapped(sdev, t->size);
 		}
-		if (sgkm_is_map_failure(ret))
-			sgkm_stat_map_failed(sdev);
 		if (!ret) {
 			a.nents = t->sgt->mapped_nents;
 			a.state = sgkm_sgtable_state(t->sgt);

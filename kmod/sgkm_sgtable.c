@@ -340,6 +340,16 @@ static int sgkm_sgtable_check_mappable(struct sgkm_sgtable *t)
 	return 0;
 }
 
+/* dma_map_sgtable(), telling the user about its failures. Called with t->lock held. */
+static int sgkm_sgtable_dma_map(struct sgkm_sgtable *t)
+{
+	int ret = dma_map_sgtable(t->dev, t->sgt, t->dir, 0);
+
+	if (ret && t->hooks && t->hooks->map_failed)
+		t->hooks->map_failed(t, t->owner, ret);
+	return ret;
+}
+
 /**
  * sgkm_sgtable_map() - map an owned table as a device-managed resource
  * @t: owned table in state UNMAPPED
@@ -363,7 +373,7 @@ int sgkm_sgtable_map(struct sgkm_sgtable *t)
 	mutex_lock(&t->lock);
 	ret = sgkm_sgtable_check_mappable(t);
 	if (!ret)
-		ret = dma_map_sgtable(t->dev, t->sgt, t->dir, 0);
+		ret = sgkm_sgtable_dma_map(t);
 	if (ret) {
 		mutex_unlock(&t->lock);
 		devres_free(dr);
@@ -396,7 +406,7 @@ int sgkm_sgtable_map_unmanaged(struct sgkm_sgtable *t)
 	mutex_lock(&t->lock);
 	ret = sgkm_sgtable_check_mappable(t);
 	if (!ret)
-		ret = dma_map_sgtable(t->dev, t->sgt, t->dir, 0);
+		ret = sgkm_sgtable_dma_map(t);
 	if (!ret) {
 		t->mapped_nents = t->sgt->nents;
 		t->state = SGKM_SGT_MAPPED_UNMANAGED;

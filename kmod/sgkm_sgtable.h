@@ -95,9 +95,13 @@ struct sgkm_sgtable;
  * @revoked: the device unbind unmapped the table. Called with the table lock held, from the
  *	devres release in the unbind; must not sleep on anything the unbind waits for. Not
  *	called when the mapping ends any other way.
+ * @map_failed: dma_map_sgtable() itself returned @err (not a state or allocation error of
+ *	this API: exactly the failures a tracer of the DMA API sees). Called with the table lock
+ *	held.
  */
 struct sgkm_sgtable_hooks {
 	void (*revoked)(struct sgkm_sgtable *t, void *owner);
+	void (*map_failed)(struct sgkm_sgtable *t, void *owner, int err);
 };
 
 /**
