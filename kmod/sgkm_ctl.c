@@ -227,8 +227,9 @@ out:
 /**
  * sgkm_leaked_release_all() - tear down every parked table (module unload)
  *
- * Context: the control device is gone and the devices are still registered and bound, so
- * unmanaged mappings are unmapped while their device exists.
+ * Context: the control device is gone and the devices are still registered (bound or not:
+ * an unmanaged mapping may have outlived an unbind), so every mapping is unmapped while its
+ * device exists.
  */
 void sgkm_leaked_release_all(void)
 {

@@ -4,8 +4,8 @@
  *
  * Setup: devices and driver (binds them), debugfs, then /dev/sgkm last so that no ioctl can
  * run before everything it uses exists. Unload in reverse: /dev/sgkm (no file is open: each
- * holds a module reference), the tables faults parked (their devices still bound), then the
- * driver and the devices.
+ * holds a module reference), debugfs, the tables that faults parked (their devices still
+ * registered, so their mappings can be unmapped), then the driver and the devices.
  */
 #include <linux/module.h>
 #include <linux/sizes.h>
