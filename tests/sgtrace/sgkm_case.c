@@ -4,7 +4,7 @@
  *
  *   sgtrace_sgkm_case SCENARIO [N] [SIZE] [LAYOUT]
  *
- * SCENARIO: clean, clean_unbind, smoke, or an sgkm fault kind (leak_mapping, leak_mapping_unbind,
+ * SCENARIO: clean, clean_unbind, smoke, map_fail (maps that must fail), or an sgkm fault kind (leak_mapping, leak_mapping_unbind,
  * skip_devres, free_while_mapped, double_unmap, unmap_wrong_dir, unmap_wrong_nents,
  * unmap_wrong_dev, leak_table). Every table lives on sgkm.0. Each round: create, map, [unbind
  * and rebind sgkm.0], unmap, destroy. At the end the number of faults sgkm really injected is
@@ -64,12 +64,21 @@ static int table_op(unsigned long op, __u32 id)
 	return ioctl(ctl, op, &t) ? -errno : 0;
 }
 
-static void map(__u32 id)
+static int try_map(__u32 id)
 {
 	struct sgkm_map m = { .argsz = sizeof(m), .id = id };
 
-	if (ioctl(ctl, SGKM_IOC_MAP, &m))
+	return ioctl(ctl, SGKM_IOC_MAP, &m) ? -errno : 0;
+}
+
+static void map(__u32 id)
+{
+	int err = try_map(id);
+
+	if (err) {
+		errno = -err;
 		die("map");
+	}
 }
 
 static __u64 injected(__u32 fault)
@@ -101,6 +110,7 @@ int main(int argc, char **argv)
 	if (fault == SGKM_FAULT_SKIP_DEVRES)
 		unbind = 1;
 	if (fault == SGKM_FAULT_NONE && strcmp(scenario, "clean") && strcmp(scenario, "smoke") &&
+	    strcmp(scenario, "map_fail") &&
 	    strcmp(scenario, "clean_unbind")) {
 		fprintf(stderr, "sgtrace_sgkm_case: unknown scenario %s\n", scenario);
 		return 2;
@@ -108,6 +118,23 @@ int main(int argc, char **argv)
 	ctl = open(SGKM_CONTROL_PATH, O_RDWR);
 	if (ctl < 0)
 		die(SGKM_CONTROL_PATH);
+	if (!strcmp(scenario, "map_fail")) {
+		/* A table too large for the bounce buffer of a 32-bit device (load sgkm with
+		 * dma32_devices=1 in a guest with memory above 4 GiB): every map must fail. */
+		for (int i = 0; i < n; i++) {
+			__u32 id = create(SGKM_FAULT_NONE, size, layout);
+			int err = try_map(id);
+
+			if (!err) {
+				fprintf(stderr, "sgtrace_sgkm_case: map of %llu bytes did not fail\n",
+					(unsigned long long)size);
+				return 1;
+			}
+			if (table_op(SGKM_IOC_DESTROY, id))
+				die("destroy");
+		}
+		return 0;
+	}
 	before = injected(fault);
 	for (int i = 0; i < n; i++) {
 		__u32 id = create(fault, size, layout);
