@@ -42,6 +42,7 @@ struct run {
 	pid_t child;
 	int child_status;
 	bool child_done;
+	bool child_stopped; /* we stopped it (duration over, or our own SIGINT/SIGTERM) */
 	uint64_t start_ns;
 	uint64_t events_by_kind[SGT_KIND_NR];
 };
@@ -463,6 +464,7 @@ static void stop_child(struct run *run)
 {
 	if (run->child <= 0 || run->child_done)
 		return;
+	run->child_stopped = true;
 	kill(run->child, exit_signal ? exit_signal : SIGTERM);
 	for (int i = 0; i < 500 && !run->child_done; i++) {
 		reap_child(run, false);
@@ -550,7 +552,10 @@ static int do_record(struct run *run)
 	}
 	stop_child(run);
 	r->cmd_status = run->child_status;
-	r->cmd_interrupted = r->cmd_ran && exit_signal && r->cmd_status == 128 + exit_signal;
+	/* Stopped by the signal that stopped us (Ctrl-C reaches the whole process group), or by
+	 * us at the end of --duration: interrupted, not failed. */
+	r->cmd_interrupted = r->cmd_ran && (run->child_stopped ||
+					    (exit_signal && r->cmd_status == 128 + exit_signal));
 
 	/* A consistent end: detach, drain what is in flight, then read the maps. */
 	phase("traced");

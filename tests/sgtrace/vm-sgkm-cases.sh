@@ -5,11 +5,12 @@
 method=${1:-auto}
 pass=0 fail=0
 
-# case NAME EXPECTED_EXIT "SCENARIO [N [SIZE [LAYOUT]]]" CHECKS...
+# case NAME EXPECTED_EXIT "SCENARIO [N [SIZE [LAYOUT]]]" CHECKS...   ($opts: more record options)
+opts=
 case_() {
 	name=$1 want=$2 scenario=$3
 	shift 3
-	sgtrace record --attach="$method" --json /tmp/r.json -- sgtrace_sgkm_case $scenario >/tmp/r.txt 2>&1
+	sgtrace record --attach="$method" $opts --json /tmp/r.json -- sgtrace_sgkm_case $scenario >/tmp/r.txt 2>&1
 	rc=$?
 	if [ $rc = "$want" ] && sgtrace_check /tmp/r.json "$@" >/tmp/c.txt 2>&1; then
 		pass=$((pass + 1))
@@ -33,6 +34,13 @@ case_ "unmap_wrong_dir -> unmap_mismatch" 3 "unmap_wrong_dir 2" unmap_mismatch=2
 case_ "unmap_wrong_nents -> unmap_mismatch" 3 "unmap_wrong_nents 2" unmap_mismatch=2 maps=2 unmaps=2 device=sgkm.0
 case_ "unmap_wrong_dev -> unmap_mismatch" 3 "unmap_wrong_dev 2" unmap_mismatch=2 maps=2 unmaps=2 device=sgkm.0
 case_ "leak_table -> nothing" 0 "leak_table 2" maps=2 unmaps=2
+
+# --device: the tables live on sgkm.0
+opts="--device sgkm.1"
+case_ "--device sgkm.1 ignores sgkm.0's leak" 0 "leak_mapping 1" maps=0 unmaps=0
+opts="--device sgkm.0"
+case_ "--device sgkm.0 reports sgkm.0's leak" 3 "leak_mapping 1" leak=1 maps=1 device=sgkm.0
+opts=
 
 echo "$pass passed, $fail failed"
 [ $fail = 0 ]
