@@ -1105,6 +1105,15 @@ static bool race_errno_ok(int ret)
 	}
 }
 
+static void race_fail(struct race *r, const char *op, int ret)
+{
+	pthread_mutex_lock(&r->report);
+	if (r->bad < 10)
+		diag("race: %s returned %s", op, strerror(-ret));
+	r->bad++;
+	pthread_mutex_unlock(&r->report);
+}
+
 static void race_check(struct race *r, const char *op, int ret)
 {
 	/* A DMA mapping may fail when swiotlb is full (32-bit devices): EIO on 6.1. */
@@ -1113,11 +1122,7 @@ static void race_check(struct race *r, const char *op, int ret)
 			__atomic_fetch_add(&r->errors_ok, 1, __ATOMIC_RELAXED);
 		return;
 	}
-	pthread_mutex_lock(&r->report);
-	if (r->bad < 10)
-		diag("race: %s returned %s", op, strerror(-ret));
-	r->bad++;
-	pthread_mutex_unlock(&r->report);
+	race_fail(r, op, ret);
 }
 
 static void *race_worker(void *arg)
@@ -1191,10 +1196,10 @@ static void *race_binder(void *arg)
 		int ret = unbind(dev);
 
 		if (ret)
-			race_check(r, "unbind", ret == -ENOENT ? -EPROTO : ret);
+			race_fail(r, "unbind", ret);
 		ret = bind(dev);
 		if (ret)
-			race_check(r, "bind", ret == -ENOENT ? -EPROTO : ret);
+			race_fail(r, "bind", ret);
 		__atomic_fetch_add(&r->unbinds, 1, __ATOMIC_RELAXED);
 	}
 	return NULL;
