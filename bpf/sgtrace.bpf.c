@@ -255,17 +255,19 @@ static __always_inline __u32 stack_at(void *ctx, __u64 callsite)
  */
 static __always_inline __u64 tramp_callsite(void *ctx, int nargs)
 {
-	__u64 ip = bpf_get_func_ip(ctx), v = 0, ra = 0, sp = 0, ctxp = (__u64)ctx;
+	__u64 ip = bpf_get_func_ip(ctx), w[5] = {}, sp = 0, ctxp = (__u64)ctx;
 
+	/* One read of the words above the arguments: [return value], saved frame pointer,
+	 * return address into the traced function, return address into its caller. */
+	if (bpf_probe_read_kernel(w, sizeof(w), (void *)ctx + nargs * 8))
+		return 0;
 	for (int i = 0; i < 4; i++) {
-		bpf_probe_read_kernel(&v, sizeof(v), (void *)ctx + (nargs + i) * 8);
-		if (v > ip && v - ip <= 16) {
-			bpf_probe_read_kernel(&ra, sizeof(ra), (void *)ctx + (nargs + i + 1) * 8);
+		if (w[i] > ip && w[i] - ip <= 16) {
 			/* ctx lives in the trampoline's frame, at a fixed distance from the caller's
 			 * stack pointer: a number for the depth (read through the helper, as the
 			 * verifier does not let a ctx pointer be used as one). */
 			bpf_probe_read_kernel(&sp, sizeof(sp), &ctxp);
-			return callsite_key(ra, sp);
+			return callsite_key(w[i + 1], sp);
 		}
 	}
 	return 0;
