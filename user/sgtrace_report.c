@@ -571,6 +571,21 @@ void sgt_report_print(const struct sgt_report *r, FILE *out)
 		total += r->kind_count[k];
 	fprintf(out, "sgtrace report: %.1f s on kernel %s\n", r->duration_s,
 		r->kernel_release ? r->kernel_release : "?");
+	if (r->hooks) {
+		/* What each hook used, and what could not be seen, in every report. */
+		fprintf(out, "hooks:");
+		json_object_object_foreach(r->hooks, name, h)
+		{
+			json_object *m;
+
+			if (!strcmp(name, "requested"))
+				continue;
+			fprintf(out, " %s=%s", name,
+				json_object_object_get_ex(h, "method", &m) && m ? json_object_get_string(m)
+										: "NONE");
+		}
+		fprintf(out, "\n");
+	}
 	fprintf(out,
 		"totals: maps %" PRIu64 ", unmaps %" PRIu64 ", table frees %" PRIu64
 		", unbinds %" PRIu64 ", map failed %" PRIu64 ", live at end %" PRIu64

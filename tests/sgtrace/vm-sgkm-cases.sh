@@ -40,6 +40,9 @@ opts="--device sgkm.1"
 case_ "--device sgkm.1 ignores sgkm.0's leak" 0 "leak_mapping 1" maps=0 unmaps=0
 opts="--device sgkm.0"
 case_ "--device sgkm.0 reports sgkm.0's leak" 3 "leak_mapping 1" leak=1 maps=1 device=sgkm.0
+# A full live-mapping table is counted as lost, never silently dropped.
+opts="--max-mappings 2"
+case_ "--max-mappings 2: two leaks tracked, two maps counted lost" 3 "leak_mapping 4" leak=2 maps=2 lost=2
 opts=
 
 echo "$pass passed, $fail failed"
