@@ -48,8 +48,10 @@ struct {
 	__type(value, struct sgt_live);
 } live SEC(".maps");
 
+/* Per-CPU LRU lists: no global lock on the unmap path. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(map_flags, BPF_F_NO_COMMON_LRU);
 	__uint(max_entries, 16384);
 	__type(key, __u64);
 	__type(value, __u32);

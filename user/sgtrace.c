@@ -701,9 +701,12 @@ static void monitor_tick(struct run *run, double dt, struct mon_prev **prev, siz
 		json_object_object_add(j, "devices", arr);
 		printf("%s\n", json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN));
 		json_object_put(j);
-	} else if (!tty && !r->nr_devs) {
-		printf("t=%.1f no DMA scatter-gather activity yet, lost=%" PRIu64 "\n", t,
-		       sgt_report_lost(r));
+	} else if (!r->nr_devs) {
+		if (tty)
+			printf("(no DMA scatter-gather activity yet)\n");
+		else
+			printf("t=%.1f no DMA scatter-gather activity yet, lost=%" PRIu64 "\n", t,
+			       sgt_report_lost(r));
 	}
 	fflush(stdout);
 	free(*prev);
