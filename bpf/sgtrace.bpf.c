@@ -175,7 +175,8 @@ static __always_inline void busy_exit(__u32 *b)
 }
 
 /* The kprobe running on this CPU (per-CPU kernel variable); NULL outside kprobe handlers.
- * Weak: kernels without CONFIG_KPROBES do not have it. */
+ * Weak: kernels without CONFIG_KPROBES do not have it (the 6.18 host). Per-CPU typed ksyms
+ * with bpf_this_cpu_ptr(): 5.10+. */
 extern struct kprobe *current_kprobe __ksym __weak;
 
 /*
@@ -255,6 +256,7 @@ static __always_inline __u32 stack_at(void *ctx, __u64 callsite)
  * address into the traced function (its address + 5, or + 9 with IBT) and then the return
  * address into the caller. Found by value, so the exact layout does not matter; 0 if not found.
  */
+/* bpf_get_func_ip() in fentry/fexit programs: 5.15+. */
 static __always_inline __u64 tramp_callsite(void *ctx, int nargs)
 {
 	__u64 ip = bpf_get_func_ip(ctx), w[5] = {}, sp = 0, ctxp = (__u64)ctx;
@@ -383,6 +385,7 @@ static long walk_step(__u32 idx, struct walk_ctx *c)
 	return 0;
 }
 
+/* bpf_loop(): 5.17+, the minimum kernel of sgtrace. */
 static __always_inline __u64 sg_bytes(struct scatterlist *sgl, int nents)
 {
 	struct walk_ctx c = {
@@ -711,6 +714,9 @@ int BPF_PROG(fentry_dma_unmap_sg_attrs, struct device *dev, struct scatterlist *
 	return 0;
 }
 
+/* device_release_driver_internal(dev, drv, parent): the common path of driver unbind (sysfs
+ * unbind, driver unregister, device removal). Only its first argument is used: the device, in
+ * every version that has the function (drv became const in the 6.x series). */
 SEC("fentry/device_release_driver_internal")
 int BPF_PROG(fentry_release, struct device *dev)
 {
