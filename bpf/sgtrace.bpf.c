@@ -76,6 +76,7 @@ struct {
 struct map_stash {
 	__u64 dev;
 	__u64 arg; /* struct sg_table * or struct scatterlist * */
+	__u64 sp;  /* stack pointer at the entry: tells a nested call from a stale entry */
 	__u32 nents;
 	__u32 dir;
 	__u32 stack_id;
@@ -777,10 +778,18 @@ static __always_inline void stash_map_body(void *ctx, struct device *dev, void *
 	};
 	long err;
 
+	struct map_stash *old;
+
+	s.sp = PT_REGS_SP((struct pt_regs *)ctx);
+	old = bpf_map_lookup_elem(&map_stash, &tid);
+	/* A map call inside another one on this thread (deeper stack): the outer one counts.
+	 * An entry from a shallower or equal stack is stale (its return was missed). */
+	if (old && old->sp > s.sp)
+		return;
 	/* The stack is taken at the entry: the kretprobe's stack is the caller's. */
 	s.stack_id = stack_at(ctx, kprobe_callsite(ctx));
-	err = bpf_map_update_elem(&map_stash, &tid, &s, BPF_NOEXIST);
-	if (err && err != -EEXIST) /* EEXIST: nested map call, the outer one counts */
+	err = bpf_map_update_elem(&map_stash, &tid, &s, BPF_ANY);
+	if (err)
 		stat_inc(SGT_STAT_LOST_STASH);
 }
 

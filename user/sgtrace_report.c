@@ -444,6 +444,7 @@ json_object *sgt_report_json(const struct sgt_report *r)
 	json_object_object_add(lost, "nested_free",
 			       json_object_new_int64(r->stats[SGT_STAT_LOST_NESTED]));
 	json_object_object_add(lost, "kernel_skipped", json_object_new_int64(r->prog_misses));
+	json_object_object_add(o, "frees_skipped", json_object_new_int64(r->free_misses));
 	json_object_object_add(o, "lost_detail", lost);
 	json_object_object_add(root, "totals", o);
 
@@ -602,6 +603,11 @@ void sgt_report_print(const struct sgt_report *r, FILE *out)
 			r->stats[SGT_STAT_LOST_MAP_FULL], r->stats[SGT_STAT_LOST_RINGBUF],
 			r->stats[SGT_STAT_LOST_STACK], r->stats[SGT_STAT_LOST_DEV_FULL],
 			r->stats[SGT_STAT_LOST_STASH], r->stats[SGT_STAT_LOST_NESTED], r->prog_misses);
+	if (r->free_misses)
+		fprintf(out,
+			"note: %" PRIu64 " runs of the free hooks were skipped by the kernel (frees "
+			"nested in the tracer, almost always its own memory, not scatterlists)\n",
+			r->free_misses);
 	if (r->cmd_argv)
 		fprintf(out, "command: %s %s (status %d)\n", r->cmd_argv[0],
 			!r->cmd_ran ? "did not start"

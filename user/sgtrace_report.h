@@ -55,7 +55,8 @@ struct sgt_report {
 	bool cmd_interrupted; /* stopped by the SIGINT/SIGTERM that stopped sgtrace */
 
 	uint64_t stats[SGT_STAT_NR];
-	uint64_t prog_misses; /* runs of our programs the kernel skipped (recursion_misses) */
+	uint64_t prog_misses; /* map/unmap/unbind runs the kernel skipped (recursion_misses) */
+	uint64_t free_misses; /* free-hook runs the kernel skipped: shown, not counted as lost */
 	uint64_t live_total;	   /* live mappings seen at the end (findings or young) */
 	uint64_t events_received;
 
