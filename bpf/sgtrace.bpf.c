@@ -38,6 +38,12 @@ const volatile char filter_name[SGT_NAME_LEN] = {}; /* --device NAME */
  * free_page() are then not observed (see docs/sgtrace.md, limits). */
 const volatile __u64 page_offset_base_addr = 0;
 
+/* --grace: for this long after tracing started, an unmap of a scatterlist never seen mapped
+ * is taken for a mapping made before the start (counted, not reported). trace_start_ns is set
+ * by user space once every hook is attached; 0 means "still attaching". */
+const volatile __u64 grace_ns = 0;
+__u64 trace_start_ns = 0;
+
 __u64 page_offset_cached = 0;
 
 struct {
@@ -556,6 +562,11 @@ static __always_inline void on_unmap_body(void *ctx, struct device *dev, struct 
 		e.kind = SGT_UNMAP_UNKNOWN;
 		e.detail = bpf_map_lookup_elem(&recent, &key) ? SGT_UNKNOWN_ALREADY_UNMAPPED
 							       : SGT_UNKNOWN_NOT_MAPPED;
+		if (e.detail == SGT_UNKNOWN_NOT_MAPPED && grace_ns &&
+		    (!trace_start_ns || bpf_ktime_get_ns() - trace_start_ns < grace_ns)) {
+			stat_inc(SGT_STAT_UNTRACKED);
+			return;
+		}
 		e.sgl = key;
 		e.dev = (__u64)dev;
 		e.dir = dir;

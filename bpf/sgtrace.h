@@ -48,6 +48,8 @@ enum sgt_stat {
 	SGT_STAT_LOST_NESTED,	   /* a free of a mapped scatterlist inside an interrupt that hit one
 				    * of our programs: its unmap may have been skipped by the
 				    * kernel's recursion guard, so it is dropped, not reported */
+	SGT_STAT_UNTRACKED,	   /* unmaps, right after the start, of scatterlists never seen mapped:
+				    * taken for mappings made before tracing started (--grace) */
 	SGT_STAT_NR,
 };
 

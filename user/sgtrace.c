@@ -267,6 +267,10 @@ static int load_and_attach(struct run *run)
 	if (run->hooks.h[SGT_HOOK_FREE_PAGES].method)
 		run->skel->rodata->page_offset_base_addr = run->pob;
 	bpf_map__set_max_entries(run->skel->maps.live, o->max_mappings);
+	if (o->grace_ms < 0) /* a command starts after attach: all its mappings are seen */
+		run->skel->rodata->grace_ns = o->cmd_argv ? 0 : 1000 * 1000000ULL;
+	else
+		run->skel->rodata->grace_ns = (uint64_t)o->grace_ms * 1000000ULL;
 	phase("open");
 	err = sgt_hooks_apply(&run->hooks, run->skel->obj);
 	if (!err)
@@ -287,6 +291,7 @@ static int load_and_attach(struct run *run)
 	}
 	phase("attach");
 	run->start_ns = now_ns();
+	run->skel->bss->trace_start_ns = run->start_ns; /* same clock as bpf_ktime_get_ns() */
 	run->report.hooks = sgt_hooks_json(&run->hooks);
 	return 0;
 }

@@ -24,6 +24,7 @@ enum {
 	OPT_INTERVAL = 'i',
 	OPT_VERBOSE = 'v',
 	OPT_MAX_MAPPINGS = 0x100,
+	OPT_GRACE,
 };
 
 static const char top_doc[] =
@@ -57,6 +58,10 @@ static const struct argp_option record_options[] = {
 	{ "min-age", OPT_MIN_AGE, "MS", 0,
 	  "report a mapping still live at the end as a leak only if older than MS (default 0)", 0 },
 	{ "json", OPT_JSON, "FILE", 0, "also write the report as JSON to FILE (- for stdout)", 0 },
+	{ "grace", OPT_GRACE, "MS", 0,
+	  "for MS after the start, unmaps of scatterlists never seen mapped are taken for mappings "
+	  "made before tracing started: counted, not reported (default 1000 without a command, "
+	  "0 with one)", 0 },
 	{ "fail-on", OPT_FAIL_ON, "KINDS", 0,
 	  "comma-separated finding kinds that make the exit status 3, or all, or none "
 	  "(default: all but map_failed)", 0 },
@@ -183,6 +188,11 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			argp_error(state, "invalid --attach '%s': fentry, tp_btf, kprobe or tracepoint",
 				   arg);
 		break;
+	case OPT_GRACE:
+		if (parse_u64(arg, &v, 86400000))
+			argp_error(state, "invalid --grace '%s': give milliseconds", arg);
+		o->grace_ms = (int64_t)v;
+		break;
 	case OPT_MAX_MAPPINGS:
 		if (parse_u64(arg, &v, 1u << 28) || v == 0)
 			argp_error(state, "invalid --max-mappings '%s': 1 to %u", arg, 1u << 28);
@@ -230,6 +240,7 @@ int sgt_parse_args(int argc, char **argv, struct sgt_opts *o)
 	o->fail_on = SGT_FAIL_ON_DEFAULT;
 	o->interval_s = 1.0;
 	o->max_mappings = 1000000;
+	o->grace_ms = -1;
 	argp_err_exit_status = SGT_EXIT_USAGE;
 
 	if (cmd && cmd[0] != '-') {

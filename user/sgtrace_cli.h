@@ -18,6 +18,7 @@ struct sgt_opts {
 	double duration_s;  /* 0: until CMD exits or a signal */
 	double interval_s;  /* monitor */
 	uint64_t min_age_ms;
+	int64_t grace_ms; /* -1: default (1000 without a command, 0 with one) */
 	const char *json_file; /* record --json FILE ("-" = stdout) */
 	bool json;		/* probe/monitor/events --json */
 	unsigned int fail_on;

@@ -429,6 +429,8 @@ json_object *sgt_report_json(const struct sgt_report *r)
 	json_object_object_add(o, "map_failed",
 			       json_object_new_int64(r->stats[SGT_STAT_MAP_FAILED]));
 	json_object_object_add(o, "remaps", json_object_new_int64(r->stats[SGT_STAT_REMAPS]));
+	json_object_object_add(o, "untracked_unmaps",
+			       json_object_new_int64(r->stats[SGT_STAT_UNTRACKED]));
 	json_object_object_add(o, "live", json_object_new_int64(r->live_total));
 	json_object_object_add(o, "lost", json_object_new_int64(sgt_report_lost(r)));
 	lost = json_object_new_object();
@@ -603,6 +605,11 @@ void sgt_report_print(const struct sgt_report *r, FILE *out)
 			r->stats[SGT_STAT_LOST_MAP_FULL], r->stats[SGT_STAT_LOST_RINGBUF],
 			r->stats[SGT_STAT_LOST_STACK], r->stats[SGT_STAT_LOST_DEV_FULL],
 			r->stats[SGT_STAT_LOST_STASH], r->stats[SGT_STAT_LOST_NESTED], r->prog_misses);
+	if (r->stats[SGT_STAT_UNTRACKED])
+		fprintf(out,
+			"note: %" PRIu64 " unmaps in the first --grace ms of scatterlists mapped "
+			"before tracing started were not reported\n",
+			r->stats[SGT_STAT_UNTRACKED]);
 	if (r->free_misses)
 		fprintf(out,
 			"note: %" PRIu64 " runs of the free hooks were skipped by the kernel (frees "
