@@ -61,41 +61,8 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 
 static int verbose;
 static uint64_t now_ns(void);
-
-/* SGTRACE_TIMING=1 prints how long each start-up phase took (start-up is slow under TCG). */
-static void phase(const char *what)
-{
-	static uint64_t t0, last;
-	uint64_t t = now_ns();
-
-	if (!getenv("SGTRACE_TIMING"))
-		return;
-	if (!t0)
-		t0 = last = t;
-	fprintf(stderr, "sgtrace: timing: %-22s %7.3f s (total %7.3f s)\n", what, (t - last) / 1e9,
-		(t - t0) / 1e9);
-	last = t;
-}
-
-/* Kernel symbols, read when first needed (reading /proc/kallsyms takes a second under TCG):
- * after attach, so that the BPF programs ([bpf]) are listed and left out of stacks. */
-static const struct ksyms *need_ksyms(struct run *run)
-{
-	static bool tried;
-
-	if (tried)
-		return run->ksyms;
-	tried = true;
-	run->ksyms = ksyms_load("/proc/kallsyms");
-	if (!run->ksyms) {
-		fprintf(stderr, "sgtrace: warning: cannot read /proc/kallsyms (%s): stacks will not "
-				"be symbolized\n", strerror(errno));
-		return NULL;
-	}
-	ksyms_load_modules(run->ksyms, "/proc/modules");
-	run->report.ksyms = run->ksyms;
-	return run->ksyms;
-}
+static void phase(const char *what);
+static const struct ksyms *need_ksyms(struct run *run);
 
 int main(int argc, char **argv)
 {
@@ -148,6 +115,42 @@ cleanup:
 }
 
 /* ---- helpers ---- */
+
+/* SGTRACE_TIMING=1 prints how long each start-up phase took (start-up is slow under TCG). */
+static void phase(const char *what)
+{
+	static uint64_t t0, last;
+	uint64_t t = now_ns();
+
+	if (!getenv("SGTRACE_TIMING"))
+		return;
+	if (!t0)
+		t0 = last = t;
+	fprintf(stderr, "sgtrace: timing: %-22s %7.3f s (total %7.3f s)\n", what, (t - last) / 1e9,
+		(t - t0) / 1e9);
+	last = t;
+}
+
+/* Kernel symbols, read when first needed (reading /proc/kallsyms takes a second under TCG):
+ * after attach, so that the BPF programs ([bpf]) are listed and left out of stacks. */
+static const struct ksyms *need_ksyms(struct run *run)
+{
+	static bool tried;
+
+	if (tried)
+		return run->ksyms;
+	tried = true;
+	run->ksyms = ksyms_load("/proc/kallsyms");
+	if (!run->ksyms) {
+		fprintf(stderr, "sgtrace: warning: cannot read /proc/kallsyms (%s): stacks will not "
+				"be symbolized\n", strerror(errno));
+		return NULL;
+	}
+	ksyms_load_modules(run->ksyms, "/proc/modules");
+	run->report.ksyms = run->ksyms;
+	return run->ksyms;
+}
+
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
 {
