@@ -495,6 +495,18 @@ static int sgkm_unmap_owned(struct sgkm_table *t)
 	return 0;
 }
 
+/* Copies in the argument of SGKM_IOC_UNMAP/DESTROY; neither defines flags yet. */
+static int sgkm_table_op_in(struct sgkm_table_op *a, void __user *uarg, u32 *argsz)
+{
+	int ret = sgkm_arg_in(a, sizeof(*a), sizeof(*a), uarg, argsz);
+
+	if (ret)
+		return ret;
+	if (a->flags || !sgkm_zero(a->reserved, sizeof(a->reserved)))
+		return -EINVAL;
+	return 0;
+}
+
 static int sgkm_ioctl_unmap(struct sgkm_file *f, void __user *uarg)
 {
 	struct sgkm_table_op a;
@@ -503,11 +515,9 @@ static int sgkm_ioctl_unmap(struct sgkm_file *f, void __user *uarg)
 	u32 argsz;
 	int ret;
 
-	ret = sgkm_arg_in(&a, sizeof(a), sizeof(a), uarg, &argsz);
+	ret = sgkm_table_op_in(&a, uarg, &argsz);
 	if (ret)
 		return ret;
-	if (a.flags || !sgkm_zero(a.reserved, sizeof(a.reserved)))
-		return -EINVAL;
 	t = sgkm_table_get(f, a.id);
 	if (!t)
 		return -ENOENT;
@@ -546,11 +556,9 @@ static int sgkm_ioctl_destroy(struct sgkm_file *f, void __user *uarg)
 	u32 argsz;
 	int ret;
 
-	ret = sgkm_arg_in(&a, sizeof(a), sizeof(a), uarg, &argsz);
+	ret = sgkm_table_op_in(&a, uarg, &argsz);
 	if (ret)
 		return ret;
-	if (a.flags || !sgkm_zero(a.reserved, sizeof(a.reserved)))
-		return -EINVAL;
 	if (!a.id)
 		return -ENOENT;
 	t = xa_erase(&f->tables, a.id);

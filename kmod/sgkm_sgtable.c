@@ -18,6 +18,17 @@
  */
 #define SGKM_GFP_BUFFER	(GFP_KERNEL | __GFP_NOWARN | __GFP_RETRY_MAYFAIL)
 
+/* Common start of the allocators: an empty buffer of @size bytes, or -EINVAL. */
+static int sgkm_pages_init(struct sgkm_pages *p, size_t size)
+{
+	memset(p, 0, sizeof(*p));
+	if (!size || size > (size_t)UINT_MAX * PAGE_SIZE)
+		return -EINVAL;
+	p->npages = DIV_ROUND_UP(size, PAGE_SIZE);
+	p->size = size;
+	return 0;
+}
+
 /**
  * sgkm_pages_alloc_vmalloc() - allocate a virtually contiguous buffer
  * @p: filled in on success; the caller owns it (free with sgkm_pages_free())
@@ -31,12 +42,11 @@
 int sgkm_pages_alloc_vmalloc(struct sgkm_pages *p, size_t size)
 {
 	unsigned int i;
+	int ret;
 
-	memset(p, 0, sizeof(*p));
-	if (!size || size > (size_t)UINT_MAX * PAGE_SIZE)
-		return -EINVAL;
-	p->npages = DIV_ROUND_UP(size, PAGE_SIZE);
-	p->size = size;
+	ret = sgkm_pages_init(p, size);
+	if (ret)
+		return ret;
 	p->pages = kvmalloc_array(p->npages, sizeof(*p->pages), SGKM_GFP_BUFFER);
 	if (!p->pages)
 		return -ENOMEM;
@@ -74,12 +84,11 @@ static int sgkm_cmp_pfn_desc(const void *a, const void *b)
 int sgkm_pages_alloc_scattered(struct sgkm_pages *p, size_t size)
 {
 	unsigned int i;
+	int ret;
 
-	memset(p, 0, sizeof(*p));
-	if (!size || size > (size_t)UINT_MAX * PAGE_SIZE)
-		return -EINVAL;
-	p->npages = DIV_ROUND_UP(size, PAGE_SIZE);
-	p->size = size;
+	ret = sgkm_pages_init(p, size);
+	if (ret)
+		return ret;
 	p->pages = kvcalloc(p->npages, sizeof(*p->pages), SGKM_GFP_BUFFER);
 	if (!p->pages)
 		return -ENOMEM;
