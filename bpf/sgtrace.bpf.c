@@ -150,6 +150,39 @@ struct {
 	__uint(max_entries, 1 << 20);
 } events SEC(".maps");
 
+/*
+ * A pre-filter for the free hooks: kmem:kfree fires on every kfree() in the system (about 9 per
+ * sgstress operation under TCG, most of them not scatterlists), and two hash lookups per kfree
+ * ("live", then "recent") cost more than the map and unmap hooks' own work. "watch" counts, per
+ * slot of a hash of the address, how many entries of "live" and "recent" have an address in
+ * that slot; a free whose slot counts 0 is of an address in neither map and returns after one
+ * array read (inlined by the verifier). Counts are raised before an entry is inserted and
+ * lowered after it is removed, so a 0 is always exact; an entry that "recent" (an LRU) evicts
+ * leaves its slot counted: only a wasted lookup later, never a missed free.
+ */
+#define WATCH_SHIFT 18
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1 << WATCH_SHIFT);
+	__type(key, __u32);
+	__type(value, __u32);
+} watch SEC(".maps");
+
+static __always_inline __u32 *watch_slot(__u64 addr)
+{
+	__u32 slot = (__u32)((addr * 0x9E3779B97F4A7C15ULL) >> (64 - WATCH_SHIFT));
+
+	return bpf_map_lookup_elem(&watch, &slot);
+}
+
+static __always_inline void watch_add(__u64 addr, int n)
+{
+	__u32 *w = watch_slot(addr);
+
+	if (w)
+		__sync_fetch_and_add(w, n);
+}
+
 static __always_inline void stat_inc(__u32 idx)
 {
 	__u64 *v = bpf_map_lookup_elem(&stats, &idx);
@@ -343,10 +376,26 @@ static struct sgt_dev *get_dev(struct device *dev)
 	return bpf_map_lookup_elem(&devs, &key);
 }
 
+/* Per CPU: the last process whose comm was looked up in "comms" there. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} last_comm SEC(".maps");
+
+/* The comm of pid in "comms". A process that maps over and over (the usual case) is looked up
+ * in the LRU hash once per run of maps on a CPU: the per-CPU "last_comm" (an inlined array
+ * read) tells that it was just done. */
 static __always_inline void remember_comm(__u32 pid)
 {
+	__u32 zero = 0, *last = bpf_map_lookup_elem(&last_comm, &zero);
 	struct comm c;
 
+	if (last && *last == pid && pid)
+		return;
+	if (last)
+		*last = pid;
 	if (bpf_map_lookup_elem(&comms, &pid))
 		return;
 	bpf_get_current_comm(c.comm, sizeof(c.comm));
@@ -393,16 +442,18 @@ static long walk_step(__u32 idx, struct walk_ctx *c)
 }
 
 /* bpf_loop(): 5.17+, the minimum kernel of sgtrace. */
-static __always_inline __u64 sg_bytes(struct scatterlist *sgl, int nents)
+static __always_inline __u64 sg_bytes(__u64 sgl, int nents)
 {
 	struct walk_ctx c = {
-		.sg = launder((__u64)sgl),
+		.sg = sgl, /* a laundered number (see launder) */
 		.left = nents,
 		.sgsz = bpf_core_type_size(struct scatterlist),
 	};
 
 	if (nents <= 0)
 		return 0;
+	if (nents == 1) /* the common case: no bpf_loop() call */
+		return BPF_CORE_READ((struct scatterlist *)sgl, length);
 	bpf_loop(nents < MAX_WALK ? nents : MAX_WALK, walk_step, &c, 0);
 	return c.bytes;
 }
@@ -451,7 +502,7 @@ static __always_inline void fill_current(struct sgt_event *e, void *ctx)
 static __always_inline void on_map_body(void *ctx, struct device *dev, struct scatterlist *sgl,
 				   int nents, int mapped, int dir, __u32 stack_id, __u64 callsite)
 {
-	__u64 key = (__u64)sgl;
+	__u64 key = launder((__u64)sgl); /* a number: watch hashes it */
 	struct sgt_live v = {}, *old;
 	struct sgt_dev *d;
 	long err;
@@ -480,7 +531,7 @@ static __always_inline void on_map_body(void *ctx, struct device *dev, struct sc
 	}
 	v.dev = (__u64)dev;
 	v.ts = bpf_ktime_get_ns();
-	v.bytes = sg_bytes(sgl, nents);
+	v.bytes = sg_bytes(key, nents);
 	v.pid = bpf_get_current_pid_tgid() >> 32;
 	v.stack_id = stack_id == NO_STACK ? stack_at(ctx, callsite) : stack_id;
 	v.nents = nents;
@@ -489,8 +540,11 @@ static __always_inline void on_map_body(void *ctx, struct device *dev, struct sc
 	v.gen = d ? d->gen : 0;
 	remember_comm(v.pid);
 
+	watch_add(key, 1); /* before the insert: see watch */
 	err = bpf_map_update_elem(&live, &key, &v, BPF_NOEXIST);
 	if (err == -EEXIST) {
+		/* The slot keeps the count raised above: one too many if the older entry is
+		 * replaced (a wasted lookup at most), exact if another CPU removed it meanwhile. */
 		/* Mapped again while mapped: keep the newer map; the older one is dropped. */
 		stat_inc(SGT_STAT_REMAPS);
 		old = bpf_map_lookup_elem(&live, &key);
@@ -505,6 +559,7 @@ static __always_inline void on_map_body(void *ctx, struct device *dev, struct sc
 		err = bpf_map_update_elem(&live, &key, &v, BPF_ANY);
 	}
 	if (err) {
+		watch_add(key, -1);
 		stat_inc(SGT_STAT_LOST_MAP_FULL);
 		return;
 	}
@@ -536,6 +591,7 @@ static __always_inline int take_live(__u64 key, struct sgt_live *out, struct sgt
 	__builtin_memcpy(out, v, sizeof(*out));
 	if (bpf_map_delete_elem(&live, &key))
 		return -1; /* another CPU took it first */
+	watch_add(key, -1);
 	d = bpf_map_lookup_elem(&devs, &out->dev);
 	if (d) {
 		__sync_fetch_and_add(&d->live, -1);
@@ -548,14 +604,19 @@ static __always_inline int take_live(__u64 key, struct sgt_live *out, struct sgt
 static __always_inline void on_unmap_body(void *ctx, struct device *dev, struct scatterlist *sgl,
 				     int nents, int dir)
 {
-	__u64 key = (__u64)sgl;
+	__u64 key = launder((__u64)sgl); /* a number: watch hashes it */
 	struct sgt_event e = {};
 	struct sgt_live v;
 	struct sgt_dev *d = NULL;
 	__u32 one = 1, mask = 0;
 
+	/* Raised before the mapping leaves "live" (take_live lowers it) for its entry in
+	 * "recent", so that a free racing with this unmap never sees a 0 (see watch). */
+	watch_add(key, 1);
 	if (take_live(key, &v, &d)) {
 		struct sgt_dev *ud = get_dev(dev);
+
+		watch_add(key, -1);
 
 		if (ud && !ud->match)
 			return;
@@ -586,7 +647,8 @@ static __always_inline void on_unmap_body(void *ctx, struct device *dev, struct 
 	stat_inc(SGT_STAT_UNMAPS);
 	if (d)
 		__sync_fetch_and_add(&d->unmaps, 1);
-	bpf_map_update_elem(&recent, &key, &one, BPF_ANY);
+	if (bpf_map_update_elem(&recent, &key, &one, BPF_NOEXIST))
+		watch_add(key, -1); /* already in "recent" (counted), or not inserted */
 
 	if (v.dev != (__u64)dev)
 		mask |= SGT_MISMATCH_DEV;
@@ -629,11 +691,17 @@ static __always_inline void on_free(void *ctx, __u64 ptr)
 	struct sgt_live v;
 	struct sgt_dev *d = NULL;
 
+	__u32 *w;
+
 	if (ptr < 4096)
 		return;
+	w = watch_slot(ptr);
+	if (!w || !*w)
+		return; /* in neither "live" nor "recent" */
 	if (take_live(ptr, &v, &d)) {
-		if (bpf_map_lookup_elem(&recent, &ptr)) {
-			bpf_map_delete_elem(&recent, &ptr); /* the address may be reused */
+		/* The address may be reused: forget it. */
+		if (!bpf_map_delete_elem(&recent, &ptr)) {
+			__sync_fetch_and_add(w, -1);
 			stat_inc(SGT_STAT_TABLE_FREES);
 		}
 		return;
@@ -699,11 +767,13 @@ SEC("fexit/dma_map_sgtable")
 int BPF_PROG(fexit_dma_map_sgtable, struct device *dev, struct sg_table *sgt, int dir,
 	     unsigned long attrs, int ret)
 {
-	/* Returns 0 or a negative errno; the mapped count is in sgt->nents (5.8+). */
-	int orig = BPF_CORE_READ(sgt, orig_nents);
+	/* Returns 0 or a negative errno; the mapped count is in sgt->nents (5.8+). One read of
+	 * the whole table: sgl, nents, orig_nents (the layout of struct sg_table since 2.6.24). */
+	struct sg_table t = {};
 
-	on_map(ctx, dev, BPF_CORE_READ(sgt, sgl), orig, ret ? ret : (int)BPF_CORE_READ(sgt, nents),
-	       dir, NO_STACK, tramp_callsite(ctx, 4));
+	bpf_probe_read_kernel(&t, sizeof(t), sgt);
+	on_map(ctx, dev, t.sgl, t.orig_nents, ret ? ret : (int)t.nents, dir, NO_STACK,
+	       tramp_callsite(ctx, 4));
 	return 0;
 }
 

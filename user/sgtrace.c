@@ -7,6 +7,8 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -133,20 +135,54 @@ static void phase(const char *what)
 
 /* Kernel symbols, read when first needed (reading /proc/kallsyms takes a second under TCG):
  * after attach, so that the BPF programs ([bpf]) are listed and left out of stacks. */
+static bool ksyms_tried;
+static pthread_t ksyms_thread;
+static bool ksyms_thread_started;
+static struct ksyms *ksyms_from_thread;
+
+static void *ksyms_thread_main(void *arg)
+{
+	(void)arg;
+	ksyms_from_thread = ksyms_load("/proc/kallsyms");
+	if (ksyms_from_thread)
+		ksyms_load_modules(ksyms_from_thread, "/proc/modules");
+	else
+		errno = errno ? errno : EIO;
+	return (void *)(intptr_t)errno;
+}
+
+/* Reads the kernel symbols on another thread (another CPU) while the caller detaches and reads
+ * the live map: the report of 1,000,000 live mappings is then not also waiting for kallsyms.
+ * Started while still attached, so that the BPF programs are listed (see need_ksyms). */
+static void start_ksyms(void)
+{
+	if (!ksyms_tried && !pthread_create(&ksyms_thread, NULL, ksyms_thread_main, NULL))
+		ksyms_thread_started = true;
+}
+
 static const struct ksyms *need_ksyms(struct run *run)
 {
-	static bool tried;
-
-	if (tried)
+	if (ksyms_tried)
 		return run->ksyms;
-	tried = true;
-	run->ksyms = ksyms_load("/proc/kallsyms");
+	ksyms_tried = true;
+	if (ksyms_thread_started) {
+		void *ret = NULL;
+
+		pthread_join(ksyms_thread, &ret);
+		ksyms_thread_started = false;
+		run->ksyms = ksyms_from_thread;
+		if (!run->ksyms)
+			errno = (int)(intptr_t)ret;
+	} else {
+		run->ksyms = ksyms_load("/proc/kallsyms");
+		if (run->ksyms)
+			ksyms_load_modules(run->ksyms, "/proc/modules");
+	}
 	if (!run->ksyms) {
 		fprintf(stderr, "sgtrace: warning: cannot read /proc/kallsyms (%s): stacks will not "
 				"be symbolized\n", strerror(errno));
 		return NULL;
 	}
-	ksyms_load_modules(run->ksyms, "/proc/modules");
 	run->report.ksyms = run->ksyms;
 	return run->ksyms;
 }
@@ -577,6 +613,7 @@ static int do_record(struct run *run)
 
 	/* A consistent end: detach, drain what is in flight, then read the maps. */
 	phase("traced");
+	start_ksyms();
 	sgt_hooks_detach(run->links, run->nlinks);
 	run->nlinks = 0;
 	ring_buffer__consume(rb);
