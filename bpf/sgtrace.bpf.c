@@ -44,6 +44,12 @@ const volatile __u64 page_offset_base_addr = 0;
 const volatile __u64 grace_ns = 0;
 __u64 trace_start_ns = 0;
 
+/* The end of tracing, set by user space (record) instead of detaching first: 1 = maps are no
+ * longer recorded, 2 = nothing is. Then user space waits for the handlers in flight
+ * (synchronize_rcu() through membarrier()), reads the maps, and detaches meanwhile. The order
+ * (maps first) is the one of a detach: no map is recorded whose unmap could be missed. */
+__u32 stopping = 0;
+
 __u64 page_offset_cached = 0;
 
 struct {
@@ -573,7 +579,11 @@ static __always_inline void on_map_body(void *ctx, struct device *dev, struct sc
 
 static __always_inline void on_map(void *ctx, struct device *dev, struct scatterlist *sgl, int nents, int mapped, int dir, __u32 stack_id, __u64 callsite)
 {
-	__u32 *b = busy_enter();
+	__u32 *b;
+
+	if (stopping)
+		return;
+	b = busy_enter();
 
 	on_map_body(ctx, dev, sgl, nents, mapped, dir, stack_id, callsite);
 	busy_exit(b);
@@ -677,7 +687,11 @@ static __always_inline void on_unmap_body(void *ctx, struct device *dev, struct 
 
 static __always_inline void on_unmap(void *ctx, struct device *dev, struct scatterlist *sgl, int nents, int dir)
 {
-	__u32 *b = busy_enter();
+	__u32 *b;
+
+	if (stopping >= 2)
+		return;
+	b = busy_enter();
 
 	on_unmap_body(ctx, dev, sgl, nents, dir);
 	busy_exit(b);
@@ -693,7 +707,7 @@ static __always_inline void on_free(void *ctx, __u64 ptr)
 
 	__u32 *w;
 
-	if (ptr < 4096)
+	if (ptr < 4096 || stopping >= 2)
 		return;
 	w = watch_slot(ptr);
 	if (!w || !*w)
@@ -741,6 +755,8 @@ static __always_inline void on_unbind_entry(struct device *dev)
 	__u64 key = (__u64)dev;
 	__u32 one = 1;
 
+	if (stopping >= 2)
+		return;
 	if (BPF_CORE_READ(dev, driver))
 		bpf_map_update_elem(&unbinding, &key, &one, BPF_ANY);
 }
@@ -750,6 +766,8 @@ static __always_inline void on_unbind_exit(struct device *dev)
 	__u64 key = (__u64)dev;
 	struct sgt_dev *d;
 
+	if (stopping >= 2)
+		return;
 	if (!bpf_map_lookup_elem(&unbinding, &key))
 		return;
 	bpf_map_delete_elem(&unbinding, &key);
@@ -876,7 +894,11 @@ static __always_inline void stash_map_body(void *ctx, struct device *dev, void *
 
 static __always_inline void stash_map(void *ctx, struct device *dev, void *arg, int nents, int dir, int is_sgtable)
 {
-	__u32 *b = busy_enter();
+	__u32 *b;
+
+	if (stopping)
+		return;
+	b = busy_enter();
 
 	stash_map_body(ctx, dev, arg, nents, dir, is_sgtable);
 	busy_exit(b);

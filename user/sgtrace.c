@@ -15,10 +15,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/membarrier.h>
 #include <linux/types.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -135,6 +137,39 @@ static void phase(const char *what)
 
 /* Kernel symbols, read when first needed (reading /proc/kallsyms takes a second under TCG):
  * after attach, so that the BPF programs ([bpf]) are listed and left out of stacks. */
+/* Waits until every BPF handler that started before has returned: they run under
+ * rcu_read_lock() and membarrier(GLOBAL) is a synchronize_rcu(). */
+static void wait_handlers(void)
+{
+	if (syscall(__NR_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0))
+		usleep(100 * 1000); /* no membarrier: handlers take microseconds */
+}
+
+/* See "stopping" in bpf/sgtrace.bpf.c. */
+static void stop_handlers(struct run *run)
+{
+	__atomic_store_n(&run->skel->bss->stopping, 1, __ATOMIC_SEQ_CST);
+	wait_handlers();
+	__atomic_store_n(&run->skel->bss->stopping, 2, __ATOMIC_SEQ_CST);
+	wait_handlers();
+}
+
+static pthread_t detach_thread;
+
+static void *detach_main(void *arg)
+{
+	struct run *run = arg;
+
+	sgt_hooks_detach(run->links, run->nlinks);
+	return NULL;
+}
+
+/* Detaches on another thread; false if it could not start (the caller detaches). */
+static bool start_detach(struct run *run)
+{
+	return !pthread_create(&detach_thread, NULL, detach_main, run);
+}
+
 static bool ksyms_tried;
 static pthread_t ksyms_thread;
 static bool ksyms_thread_started;
@@ -572,6 +607,7 @@ static int do_record(struct run *run)
 	struct sgt_report *r = &run->report;
 	struct ring_buffer *rb;
 	uint64_t end;
+	bool detaching;
 	int err = 0, status;
 	FILE *text = stdout;
 
@@ -611,14 +647,15 @@ static int do_record(struct run *run)
 	r->cmd_interrupted = r->cmd_ran && (run->child_stopped ||
 					    (exit_signal && r->cmd_status == 128 + exit_signal));
 
-	/* A consistent end: detach, drain what is in flight, then read the maps. */
+	/* A consistent end: stop the handlers (maps first, as a detach would), wait for those in
+	 * flight, drain, then read the maps; detaching, slow under TCG, goes on meanwhile. */
 	phase("traced");
 	start_ksyms();
-	sgt_hooks_detach(run->links, run->nlinks);
-	run->nlinks = 0;
+	stop_handlers(run);
 	ring_buffer__consume(rb);
 	end = now_ns();
-	phase("detach and drain");
+	detaching = start_detach(run);
+	phase("stop and drain");
 	r->duration_s = (end - run->start_ns) / 1e9;
 	read_stats(run, r->stats);
 	read_devs(run);
@@ -638,6 +675,12 @@ static int do_record(struct run *run)
 	if (run->opts.json_file && write_json(run))
 		status = SGT_EXIT_ERROR;
 	phase("report written");
+	if (detaching)
+		pthread_join(detach_thread, NULL);
+	else
+		sgt_hooks_detach(run->links, run->nlinks);
+	run->nlinks = 0;
+	phase("detached");
 	if (sgt_report_failing(r, r->fail_on))
 		return SGT_EXIT_FINDINGS;
 	/* A command killed by the signal that stopped us (Ctrl-C reaches the whole process
