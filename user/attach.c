@@ -320,6 +320,36 @@ static void set(struct sgt_hook *h, const char *method, const char *targets,
 		h->progs[i] = progs[i];
 }
 
+static bool tp_btf_can_attach(const char *tracepoint)
+{
+	return tracing_can_attach(tracepoint, BPF_TRACE_RAW_TP);
+}
+
+/*
+ * The map hook through the dma tracepoints (6.12+), as tp_btf or raw_tp: dma:dma_map_sg, plus
+ * dma:dma_map_sg_err (after 6.12, in 6.18) for failed maps when the kernel has it; without it
+ * failed maps are not seen.
+ */
+static bool set_dma_map_tracepoints(struct sgt_hook *h, const char *method,
+				    bool (*can_attach)(const char *tracepoint),
+				    const char *map_prog, const char *err_prog)
+{
+	char targets[sizeof(h->targets)];
+
+	if (!dma_tp_proto_ok("dma_map_sg", 7) || !can_attach("dma_map_sg"))
+		return false;
+	if (dma_tp_proto_ok("dma_map_sg_err", 7) && can_attach("dma_map_sg_err")) {
+		snprintf(targets, sizeof(targets), "%s:dma_map_sg %s:dma_map_sg_err", method, method);
+		set(h, method, targets, (const char *const[]){ map_prog, err_prog, NULL });
+	} else {
+		snprintf(targets, sizeof(targets), "%s:dma_map_sg", method);
+		set(h, method, targets, (const char *const[]){ map_prog, NULL });
+		snprintf(h->note, sizeof(h->note),
+			 "no dma:dma_map_sg_err tracepoint: failed maps not seen");
+	}
+	return true;
+}
+
 static bool try_map(struct sgt_hook *h, enum sgt_attach m)
 {
 	switch (m) {
@@ -336,21 +366,8 @@ static bool try_map(struct sgt_hook *h, enum sgt_attach m)
 			    (const char *const[]){ "fexit_dma_map_sg_attrs", NULL });
 		return true;
 	case SGT_ATTACH_TP_BTF:
-		if (!dma_tp_proto_ok("dma_map_sg", 7) || !tracing_can_attach("dma_map_sg", BPF_TRACE_RAW_TP))
-			return false;
-		/* dma:dma_map_sg_err (after 6.12, in 6.18) reports failed maps; without it they are
-		 * not seen. */
-		if (dma_tp_proto_ok("dma_map_sg_err", 7) &&
-		    tracing_can_attach("dma_map_sg_err", BPF_TRACE_RAW_TP))
-			set(h, "tp_btf", "tp_btf:dma_map_sg tp_btf:dma_map_sg_err",
-			    (const char *const[]){ "tpbtf_dma_map_sg", "tpbtf_dma_map_sg_err", NULL });
-		else {
-			set(h, "tp_btf", "tp_btf:dma_map_sg",
-			    (const char *const[]){ "tpbtf_dma_map_sg", NULL });
-			snprintf(h->note, sizeof(h->note),
-				 "no dma:dma_map_sg_err tracepoint: failed maps not seen");
-		}
-		return true;
+		return set_dma_map_tracepoints(h, "tp_btf", tp_btf_can_attach,
+					       "tpbtf_dma_map_sg", "tpbtf_dma_map_sg_err");
 	case SGT_ATTACH_KPROBE:
 		if (!kprobe_can_attach("dma_map_sg_attrs"))
 			return false;
@@ -363,18 +380,8 @@ static bool try_map(struct sgt_hook *h, enum sgt_attach m)
 			    (const char *const[]){ "kp_dma_map_sg_attrs", "krp_dma_map_sg_attrs", NULL });
 		return true;
 	case SGT_ATTACH_TRACEPOINT:
-		if (!dma_tp_proto_ok("dma_map_sg", 7) || !raw_tp_can_attach("dma_map_sg"))
-			return false;
-		if (dma_tp_proto_ok("dma_map_sg_err", 7) && raw_tp_can_attach("dma_map_sg_err"))
-			set(h, "raw_tp", "raw_tp:dma_map_sg raw_tp:dma_map_sg_err",
-			    (const char *const[]){ "rawtp_dma_map_sg", "rawtp_dma_map_sg_err", NULL });
-		else {
-			set(h, "raw_tp", "raw_tp:dma_map_sg",
-			    (const char *const[]){ "rawtp_dma_map_sg", NULL });
-			snprintf(h->note, sizeof(h->note),
-				 "no dma:dma_map_sg_err tracepoint: failed maps not seen");
-		}
-		return true;
+		return set_dma_map_tracepoints(h, "raw_tp", raw_tp_can_attach,
+					       "rawtp_dma_map_sg", "rawtp_dma_map_sg_err");
 	default:
 		return false;
 	}
