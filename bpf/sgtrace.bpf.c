@@ -7,10 +7,10 @@
  * supports and turns autoload off for the others, so exactly one flavour of each group runs.
  * The flavours only decode their arguments and call the common handlers below.
  *
- * State: "live" maps each mapped scatterlist address to its map call (struct sgt_live);
- * "devs" holds per-device names, counters and the completed-unbind generation; "recent"
- * remembers scatterlists that were unmapped, to tell a double unmap from an unknown one and to
- * count table frees. Findings that happen while tracing go to the "events" ring buffer; the
+ * State: "live" is a table of scatterlist addresses with their map call (struct sgt_live),
+ * mapped, or unmapped and kept to tell a double unmap from an unknown one and to count table
+ * frees (see "live table"); "devs" holds per-device names, counters and the completed-unbind
+ * generation. Findings that happen while tracing go to the "events" ring buffer; the
  * end-of-run findings (leak, outlives_unbind) are read from "live" by user space.
  * docs/sgtrace.md states the rule that gives every mapping at most one finding.
  */
@@ -52,22 +52,17 @@ __u32 stopping = 0;
 
 __u64 page_offset_cached = 0;
 
+/* The live table: see "live table" below. Its size is set by user space before load. */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, 1000000); /* --max-mappings */
-	__type(key, __u64);
-	__type(value, struct sgt_live);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sgt_live_bucket);
 } live SEC(".maps");
 
-/* Per-CPU LRU lists: no global lock on the unmap path. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(map_flags, BPF_F_NO_COMMON_LRU);
-	__uint(max_entries, 16384);
-	__type(key, __u64);
-	__type(value, __u32);
-} recent SEC(".maps");
+/* Buckets - 1 (a power of two minus one), set by user space with the table's size. */
+const volatile __u32 live_mask = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -158,13 +153,11 @@ struct {
 
 /*
  * A pre-filter for the free hooks: kmem:kfree fires on every kfree() in the system (about 9 per
- * sgstress operation under TCG, most of them not scatterlists), and two hash lookups per kfree
- * ("live", then "recent") cost more than the map and unmap hooks' own work. "watch" counts, per
- * slot of a hash of the address, how many entries of "live" and "recent" have an address in
- * that slot; a free whose slot counts 0 is of an address in neither map and returns after one
- * array read (inlined by the verifier). Counts are raised before an entry is inserted and
- * lowered after it is removed, so a 0 is always exact; an entry that "recent" (an LRU) evicts
- * leaves its slot counted: only a wasted lookup later, never a missed free.
+ * sgstress operation under TCG, most of them not scatterlists). "watch" counts, per slot of a
+ * hash of the address, the entries of the live table (mapped or unmapped) whose address falls
+ * in that slot; a free whose slot counts 0 returns after one array read (inlined by the
+ * verifier) instead of reading two buckets. A count is raised before an entry can be seen and
+ * lowered after it is gone, so a 0 is always exact.
  */
 #define WATCH_SHIFT 18
 struct {
@@ -273,25 +266,38 @@ static __always_inline __u64 callsite_key(__u64 ra, __u64 sp)
 	return ra ? ra ^ ((sp & THREAD_STACK_MASK) << 50) : 0;
 }
 
+/*
+ * The stack of each call path seen: a direct-mapped cache (an array read, inlined, where an LRU
+ * hash lookup cost ~0.4 us under TCG). A slot holds 32 bits of the key's hash that its index
+ * does not use and the stack id, in one word so that it is read and written whole; two paths
+ * that meet in a slot replace each other (the loser unwinds again next time).
+ */
+#define CALLSITE_SHIFT 14
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u64);
-	__type(value, __u32);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1 << CALLSITE_SHIFT);
+	__type(key, __u32);
+	__type(value, __u64);
 } callsites SEC(".maps");
 
 static __always_inline __u32 stack_at(void *ctx, __u64 callsite)
 {
-	__u32 *cached, id;
+	__u64 h = callsite * 0x9E3779B97F4A7C15ULL, *slot, cached;
+	/* The index is the top bits of the hash, the tag the 32 bits below them. */
+	__u64 tag = ((h >> (32 - CALLSITE_SHIFT)) & 0xffffffffULL) << 32;
+	__u32 idx = (__u32)(h >> (64 - CALLSITE_SHIFT)), id;
 
 	if (!callsite)
 		return stack_of(ctx);
-	cached = bpf_map_lookup_elem(&callsites, &callsite);
-	if (cached)
-		return *cached;
+	slot = bpf_map_lookup_elem(&callsites, &idx);
+	if (!slot)
+		return stack_of(ctx);
+	cached = *slot;
+	if (cached && (cached & 0xffffffff00000000ULL) == tag)
+		return (__u32)cached;
 	id = stack_of(ctx);
 	if (id != NO_STACK)
-		bpf_map_update_elem(&callsites, &callsite, &id, BPF_ANY);
+		*slot = tag | id;
 	return id;
 }
 
@@ -504,14 +510,164 @@ static __always_inline void fill_current(struct sgt_event *e, void *ctx)
 	bpf_get_current_comm(e->ucomm, sizeof(e->ucomm));
 }
 
-/* A map call returned: mapped > 0 entries, or failed (mapped <= 0). */
-static __always_inline void on_map_body(void *ctx, struct device *dev, struct scatterlist *sgl,
-				   int nents, int mapped, int dir, __u32 stack_id, __u64 callsite)
+/*
+ * The live table. A scatterlist address has two buckets (two hashes) and its slot is in one of
+ * them. A handler changes a slot word only by a compare-and-swap from the value it read, so of
+ * two CPUs that change one slot, one wins and the other knows it lost:
+ *   new mapping:  0, or another address | UNMAPPED  ->  sgl | BUSY, record written, -> sgl
+ *   map again:    sgl, or sgl | UNMAPPED            ->  sgl | BUSY, record written, -> sgl
+ *   unmap:        sgl -> sgl | UNMAPPED (the record stays: a second unmap is a double unmap)
+ *   free:         sgl, or sgl | UNMAPPED            ->  0
+ * Unmapped records are the memory of recent unmaps: they go when their scatterlist is freed,
+ * or when an insert finds no empty slot in either bucket. Why not BPF hash maps: under TCG an
+ * insert and a delete of a hash cost ~2 us and an LRU insert ~1.3 us, against ~0.3 us for these
+ * inlined array reads and compare-and-swaps (docs/perf.md); and user space reads the table at
+ * the end through mmap() instead of batch copies. Without a lock, a record is read while being
+ * rewritten only if the same scatterlist is mapped twice at once, a bug of its own.
+ */
+struct live_slot {
+	struct sgt_live_bucket *b; /* NULL: no slot */
+	__u64 word;		   /* the slot word as read */
+	__u32 i;
+};
+
+static __always_inline struct sgt_live_bucket *live_bucket(__u64 sgl, int second)
 {
-	__u64 key = launder((__u64)sgl); /* a number: watch hashes it */
-	struct sgt_live v = {}, *old;
+	__u64 h = second ? (sgl ^ (sgl >> 29)) * 0xC2B2AE3D27D4EB4FULL : sgl * 0x9E3779B97F4A7C15ULL;
+	__u32 k = (__u32)(h >> 32) & live_mask;
+
+	return bpf_map_lookup_elem(&live, &k);
+}
+
+/* Finds the slot of sgl (mapped or unmapped, not busy): 1 with *at set, or 0. */
+static __always_inline int live_find(__u64 sgl, struct live_slot *at)
+{
+	struct sgt_live_bucket *bk[2] = { live_bucket(sgl, 0), live_bucket(sgl, 1) };
+
+	/* Branches that only end the search: the verifier's work stays linear in the slots. */
+	for (int j = 0; j < 2; j++) {
+		struct sgt_live_bucket *b = bk[j];
+
+		if (!b)
+			continue;
+#pragma unroll
+		for (int i = 0; i < SGT_LIVE_SLOTS; i++) {
+			__u64 w = *(volatile __u64 *)&b->sgl[i];
+
+			/* sgl, or sgl | UNMAPPED (sgl has no flag bits set). */
+			if ((w | SGT_SLOT_UNMAPPED) == (sgl | SGT_SLOT_UNMAPPED)) {
+				at->b = b;
+				at->word = w;
+				at->i = i;
+				return 1;
+			}
+		}
+	}
+	return 0;
+}
+
+/* The first slot of b whose word, masked, equals want: 1 with *s set, or 0. */
+static __always_inline int bucket_slot(struct sgt_live_bucket *b, __u64 mask, __u64 want,
+				       struct live_slot *s)
+{
+#pragma unroll
+	for (int i = 0; i < SGT_LIVE_SLOTS; i++) {
+		__u64 w = *(volatile __u64 *)&b->sgl[i];
+
+		if ((w & mask) == want) {
+			s->b = b;
+			s->word = w;
+			s->i = i;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Where a new entry for sgl goes: an empty slot of the emptier of its two buckets (two choices
+ * keep buckets even), else of the other, else an unmapped record of either (taken back).
+ * 1 with *s set, or 0 if both buckets hold only live mappings.
+ */
+static __always_inline int live_spare(__u64 sgl, struct live_slot *s)
+{
+	struct sgt_live_bucket *b1 = live_bucket(sgl, 0), *b2 = live_bucket(sgl, 1), *t;
+
+	if (!b1 || !b2)
+		return 0;
+	if (b2->used < b1->used) {
+		t = b1;
+		b1 = b2;
+		b2 = t;
+	}
+	return bucket_slot(b1, ~0ULL, 0, s) || bucket_slot(b2, ~0ULL, 0, s) ||
+	       bucket_slot(b1, SGT_SLOT_BUSY | SGT_SLOT_UNMAPPED, SGT_SLOT_UNMAPPED, s) ||
+	       bucket_slot(b2, SGT_SLOT_BUSY | SGT_SLOT_UNMAPPED, SGT_SLOT_UNMAPPED, s);
+}
+
+static __always_inline int live_swap(struct live_slot *s, __u64 to)
+{
+	__u32 i = s->i & (SGT_LIVE_SLOTS - 1);
+
+	return __sync_val_compare_and_swap(&s->b->sgl[i], s->word, to) == s->word;
+}
+
+static __always_inline struct sgt_live *live_record(struct live_slot *s)
+{
+	return &s->b->ent[s->i & (SGT_LIVE_SLOTS - 1)];
+}
+
+/* Claims a slot for a map of sgl (BUSY): 1 with *s set, 0 if the mapping cannot be recorded
+ * (counted). *was_mapped tells that it replaces a live mapping of sgl (a remap). */
+static __always_inline int live_claim(__u64 sgl, struct live_slot *s, int *was_mapped)
+{
+	/* A lost compare-and-swap is another CPU taking a slot meanwhile: look again. */
+	for (int attempt = 0; attempt < 3; attempt++) {
+		if (live_find(sgl, s)) {
+			if (!live_swap(s, sgl | SGT_SLOT_BUSY))
+				continue;
+			*was_mapped = !(s->word & SGT_SLOT_UNMAPPED);
+			return 1;
+		}
+		if (!live_spare(sgl, s)) {
+			stat_inc(SGT_STAT_LOST_MAP_FULL);
+			return 0;
+		}
+		watch_add(sgl, 1); /* before the slot can be seen: see watch */
+		if (!live_swap(s, sgl | SGT_SLOT_BUSY)) {
+			watch_add(sgl, -1);
+			continue;
+		}
+		if (s->word) /* an unmapped record taken back */
+			watch_add(s->word & ~SGT_SLOT_FLAGS, -1);
+		else
+			__sync_fetch_and_add(&s->b->used, 1);
+		*was_mapped = 0;
+		return 1;
+	}
+	stat_inc(SGT_STAT_LOST_RACE);
+	return 0;
+}
+
+static __always_inline void dev_unlive(__u64 dev, __u64 bytes)
+{
+	struct sgt_dev *d = bpf_map_lookup_elem(&devs, &dev);
+
+	if (d) {
+		__sync_fetch_and_add(&d->live, -1);
+		__sync_fetch_and_add(&d->live_bytes, -bytes);
+	}
+}
+
+/* A map call returned: mapped > 0 entries, or failed (mapped <= 0). sgl is a number (see
+ * launder): the live table hashes it. */
+static __always_inline void on_map_body(void *ctx, struct device *dev, __u64 sgl, int nents,
+					int mapped, int dir, __u32 stack_id, __u64 callsite)
+{
+	struct live_slot s;
+	struct sgt_live *rec;
 	struct sgt_dev *d;
-	long err;
+	int was_mapped;
 
 	d = get_dev(dev);
 	if (d && !d->match)
@@ -523,7 +679,7 @@ static __always_inline void on_map_body(void *ctx, struct device *dev, struct sc
 		if (d)
 			__sync_fetch_and_add(&d->map_failed, 1);
 		e.kind = SGT_MAP_FAILED;
-		e.sgl = key;
+		e.sgl = sgl;
 		e.dev = (__u64)dev;
 		e.dir = dir;
 		e.nents = nents;
@@ -535,131 +691,109 @@ static __always_inline void on_map_body(void *ctx, struct device *dev, struct sc
 		emit(&e);
 		return;
 	}
-	v.dev = (__u64)dev;
-	v.ts = bpf_ktime_get_ns();
-	v.bytes = sg_bytes(key, nents);
-	v.pid = bpf_get_current_pid_tgid() >> 32;
-	v.stack_id = stack_id == NO_STACK ? stack_at(ctx, callsite) : stack_id;
-	v.nents = nents;
-	v.mapped = mapped;
-	v.dir = dir;
-	v.gen = d ? d->gen : 0;
-	remember_comm(v.pid);
-
-	watch_add(key, 1); /* before the insert: see watch */
-	err = bpf_map_update_elem(&live, &key, &v, BPF_NOEXIST);
-	if (err == -EEXIST) {
-		/* The slot keeps the count raised above: one too many if the older entry is
-		 * replaced (a wasted lookup at most), exact if another CPU removed it meanwhile. */
-		/* Mapped again while mapped: keep the newer map; the older one is dropped. */
-		stat_inc(SGT_STAT_REMAPS);
-		old = bpf_map_lookup_elem(&live, &key);
-		if (old) {
-			struct sgt_dev *od = bpf_map_lookup_elem(&devs, &old->dev);
-
-			if (od) {
-				__sync_fetch_and_add(&od->live, -1);
-				__sync_fetch_and_add(&od->live_bytes, -old->bytes);
-			}
-		}
-		err = bpf_map_update_elem(&live, &key, &v, BPF_ANY);
-	}
-	if (err) {
-		watch_add(key, -1);
-		stat_inc(SGT_STAT_LOST_MAP_FULL);
+	if (sgl < 4096 || (sgl & SGT_SLOT_FLAGS))
+		return; /* not a scatterlist (they are 8-byte aligned) */
+	if (!live_claim(sgl, &s, &was_mapped))
 		return;
+	rec = live_record(&s);
+	if (was_mapped) {
+		/* Mapped again while mapped: the newer map wins, the older one is dropped. */
+		stat_inc(SGT_STAT_REMAPS);
+		dev_unlive(rec->dev, rec->bytes);
 	}
+	rec->dev = (__u64)dev;
+	/* Not bpf_ktime_get_coarse_ns(), cheaper: the kernel refuses it to tracing programs. */
+	rec->ts = bpf_ktime_get_ns();
+	rec->bytes = sg_bytes(sgl, nents);
+	rec->pid = bpf_get_current_pid_tgid() >> 32;
+	rec->stack_id = stack_id == NO_STACK ? stack_at(ctx, callsite) : stack_id;
+	rec->nents = nents;
+	rec->mapped = mapped;
+	rec->dir = dir;
+	rec->gen = d ? d->gen : 0;
+	remember_comm(rec->pid);
+	s.word = sgl | SGT_SLOT_BUSY;
+	live_swap(&s, sgl); /* publishes the record */
 	stat_inc(SGT_STAT_MAPS);
 	if (d) {
 		__sync_fetch_and_add(&d->maps, 1);
 		__sync_fetch_and_add(&d->live, 1);
-		__sync_fetch_and_add(&d->live_bytes, v.bytes);
+		__sync_fetch_and_add(&d->live_bytes, rec->bytes);
 	}
 }
 
-static __always_inline void on_map(void *ctx, struct device *dev, struct scatterlist *sgl, int nents, int mapped, int dir, __u32 stack_id, __u64 callsite)
+static __always_inline void on_map(void *ctx, struct device *dev, __u64 sgl, int nents,
+				   int mapped, int dir, __u32 stack_id, __u64 callsite)
 {
 	__u32 *b;
 
 	if (stopping)
 		return;
 	b = busy_enter();
-
 	on_map_body(ctx, dev, sgl, nents, mapped, dir, stack_id, callsite);
 	busy_exit(b);
 }
 
-
-/* Removes a live mapping; returns 0 if this caller removed it. */
-static __always_inline int take_live(__u64 key, struct sgt_live *out, struct sgt_dev **dp)
+static __always_inline void report_unknown_unmap(void *ctx, struct device *dev, __u64 sgl,
+						 int nents, int dir, __u32 detail)
 {
-	struct sgt_live *v = bpf_map_lookup_elem(&live, &key);
-	struct sgt_dev *d;
+	struct sgt_dev *ud = get_dev(dev);
+	struct sgt_event e = {};
 
-	if (!v)
-		return -1;
-	__builtin_memcpy(out, v, sizeof(*out));
-	if (bpf_map_delete_elem(&live, &key))
-		return -1; /* another CPU took it first */
-	watch_add(key, -1);
-	d = bpf_map_lookup_elem(&devs, &out->dev);
-	if (d) {
-		__sync_fetch_and_add(&d->live, -1);
-		__sync_fetch_and_add(&d->live_bytes, -out->bytes);
+	if (ud && !ud->match)
+		return;
+	if (detail == SGT_UNKNOWN_NOT_MAPPED && grace_ns &&
+	    (!trace_start_ns || bpf_ktime_get_ns() - trace_start_ns < grace_ns)) {
+		stat_inc(SGT_STAT_UNTRACKED);
+		return;
 	}
-	*dp = d;
-	return 0;
+	e.kind = SGT_UNMAP_UNKNOWN;
+	e.detail = detail;
+	e.sgl = sgl;
+	e.dev = (__u64)dev;
+	e.dir = dir;
+	e.nents = nents;
+	e.udev = (__u64)dev;
+	e.udir = dir;
+	e.unents = nents;
+	fill_current(&e, ctx);
+	e.pid = e.upid;
+	e.stack_id = e.ustack_id;
+	__builtin_memcpy(e.comm, e.ucomm, sizeof(e.comm));
+	if (ud)
+		__sync_fetch_and_add(&ud->findings, 1);
+	emit(&e);
 }
 
-static __always_inline void on_unmap_body(void *ctx, struct device *dev, struct scatterlist *sgl,
-				     int nents, int dir)
+static __always_inline void on_unmap_body(void *ctx, struct device *dev, __u64 sgl, int nents,
+					  int dir)
 {
-	__u64 key = launder((__u64)sgl); /* a number: watch hashes it */
 	struct sgt_event e = {};
+	struct live_slot s;
 	struct sgt_live v;
-	struct sgt_dev *d = NULL;
-	__u32 one = 1, mask = 0;
+	struct sgt_dev *d;
+	__u32 mask = 0;
 
-	/* Raised before the mapping leaves "live" (take_live lowers it) for its entry in
-	 * "recent", so that a free racing with this unmap never sees a 0 (see watch). */
-	watch_add(key, 1);
-	if (take_live(key, &v, &d)) {
-		struct sgt_dev *ud = get_dev(dev);
-
-		watch_add(key, -1);
-
-		if (ud && !ud->match)
-			return;
-		e.kind = SGT_UNMAP_UNKNOWN;
-		e.detail = bpf_map_lookup_elem(&recent, &key) ? SGT_UNKNOWN_ALREADY_UNMAPPED
-							       : SGT_UNKNOWN_NOT_MAPPED;
-		if (e.detail == SGT_UNKNOWN_NOT_MAPPED && grace_ns &&
-		    (!trace_start_ns || bpf_ktime_get_ns() - trace_start_ns < grace_ns)) {
-			stat_inc(SGT_STAT_UNTRACKED);
-			return;
-		}
-		e.sgl = key;
-		e.dev = (__u64)dev;
-		e.dir = dir;
-		e.nents = nents;
-		e.udev = (__u64)dev;
-		e.udir = dir;
-		e.unents = nents;
-		fill_current(&e, ctx);
-		e.pid = e.upid;
-		e.stack_id = e.ustack_id;
-		__builtin_memcpy(e.comm, e.ucomm, sizeof(e.comm));
-		if (ud)
-			__sync_fetch_and_add(&ud->findings, 1);
-		emit(&e);
+	if (!live_find(sgl, &s)) {
+		report_unknown_unmap(ctx, dev, sgl, nents, dir, SGT_UNKNOWN_NOT_MAPPED);
+		return;
+	}
+	if (s.word & SGT_SLOT_UNMAPPED) {
+		report_unknown_unmap(ctx, dev, sgl, nents, dir, SGT_UNKNOWN_ALREADY_UNMAPPED);
+		return;
+	}
+	__builtin_memcpy(&v, live_record(&s), sizeof(v));
+	if (!live_swap(&s, sgl | SGT_SLOT_UNMAPPED)) {
+		stat_inc(SGT_STAT_LOST_RACE);
 		return;
 	}
 	stat_inc(SGT_STAT_UNMAPS);
-	if (d)
+	d = bpf_map_lookup_elem(&devs, &v.dev);
+	if (d) {
 		__sync_fetch_and_add(&d->unmaps, 1);
-	if (bpf_map_update_elem(&recent, &key, &one, BPF_NOEXIST))
-		watch_add(key, -1); /* already in "recent" (counted), or not inserted */
-
+		__sync_fetch_and_add(&d->live, -1);
+		__sync_fetch_and_add(&d->live_bytes, -v.bytes);
+	}
 	if (v.dev != (__u64)dev)
 		mask |= SGT_MISMATCH_DEV;
 	if (v.dir != (__u32)dir)
@@ -675,7 +809,7 @@ static __always_inline void on_unmap_body(void *ctx, struct device *dev, struct 
 	else
 		return;
 	e.detail = mask;
-	fill_from_live(&e, key, &v);
+	fill_from_live(&e, sgl, &v);
 	e.udev = (__u64)dev;
 	e.udir = dir;
 	e.unents = nents;
@@ -685,53 +819,65 @@ static __always_inline void on_unmap_body(void *ctx, struct device *dev, struct 
 	emit(&e);
 }
 
-static __always_inline void on_unmap(void *ctx, struct device *dev, struct scatterlist *sgl, int nents, int dir)
+static __always_inline void on_unmap(void *ctx, struct device *dev, __u64 sgl, int nents, int dir)
 {
 	__u32 *b;
 
 	if (stopping >= 2)
 		return;
 	b = busy_enter();
-
 	on_unmap_body(ctx, dev, sgl, nents, dir);
 	busy_exit(b);
 }
-
 
 /* Memory at ptr is freed (kfree, or a page given back). */
 static __always_inline void on_free(void *ctx, __u64 ptr)
 {
 	struct sgt_event e = {};
+	struct live_slot s;
 	struct sgt_live v;
-	struct sgt_dev *d = NULL;
-
 	__u32 *w;
 
-	if (ptr < 4096 || stopping >= 2)
+	if (ptr < 4096 || (ptr & SGT_SLOT_FLAGS) || stopping >= 2)
 		return;
 	w = watch_slot(ptr);
 	if (!w || !*w)
-		return; /* in neither "live" nor "recent" */
-	if (take_live(ptr, &v, &d)) {
-		/* The address may be reused: forget it. */
-		if (!bpf_map_delete_elem(&recent, &ptr)) {
-			__sync_fetch_and_add(w, -1);
+		return; /* not in the live table */
+	if (!live_find(ptr, &s))
+		return;
+	if (s.word & SGT_SLOT_UNMAPPED) {
+		/* The table's memory goes back after its unmap: the address may be reused. */
+		if (live_swap(&s, 0)) {
+			__sync_fetch_and_add(&s.b->used, -1);
+			watch_add(ptr, -1);
 			stat_inc(SGT_STAT_TABLE_FREES);
 		}
 		return;
 	}
+	__builtin_memcpy(&v, live_record(&s), sizeof(v));
+	if (!live_swap(&s, 0)) {
+		stat_inc(SGT_STAT_LOST_RACE);
+		return;
+	}
+	__sync_fetch_and_add(&s.b->used, -1);
+	watch_add(ptr, -1);
+	dev_unlive(v.dev, v.bytes);
 	if (nested_in_tracer()) {
 		/* Nested in one of our handlers: the unmap may have been skipped (see busy). */
 		stat_inc(SGT_STAT_LOST_NESTED);
 		return;
 	}
-	/* Terminal: the address may be reused by another table, stop tracking it. */
+	/* Terminal: the address may be reused by another table, it is no longer tracked. */
 	stat_inc(SGT_STAT_TABLE_FREES);
 	e.kind = SGT_FREED_WHILE_MAPPED;
 	fill_from_live(&e, ptr, &v);
 	fill_current(&e, ctx);
-	if (d)
-		__sync_fetch_and_add(&d->findings, 1);
+	{
+		struct sgt_dev *d = bpf_map_lookup_elem(&devs, &v.dev);
+
+		if (d)
+			__sync_fetch_and_add(&d->findings, 1);
+	}
 	emit(&e);
 }
 
@@ -790,7 +936,7 @@ int BPF_PROG(fexit_dma_map_sgtable, struct device *dev, struct sg_table *sgt, in
 	struct sg_table t = {};
 
 	bpf_probe_read_kernel(&t, sizeof(t), sgt);
-	on_map(ctx, dev, t.sgl, t.orig_nents, ret ? ret : (int)t.nents, dir, NO_STACK,
+	on_map(ctx, dev, (__u64)t.sgl, t.orig_nents, ret ? ret : (int)t.nents, dir, NO_STACK,
 	       tramp_callsite(ctx, 4));
 	return 0;
 }
@@ -801,7 +947,8 @@ int BPF_PROG(fexit_dma_map_sg_attrs, struct device *dev, struct scatterlist *sg,
 {
 	/* Returns the mapped count, 0 on failure. In 5.10+ both this and dma_map_sgtable call
 	 * __dma_map_sg_attrs() (static), so hooking both counts each map once. */
-	on_map(ctx, dev, sg, nents, (int)ret, dir, NO_STACK, tramp_callsite(ctx, 5));
+	on_map(ctx, dev, launder((__u64)sg), nents, (int)ret, dir, NO_STACK,
+	       tramp_callsite(ctx, 5));
 	return 0;
 }
 
@@ -810,7 +957,7 @@ int BPF_PROG(fentry_dma_unmap_sg_attrs, struct device *dev, struct scatterlist *
 	     int dir, unsigned long attrs)
 {
 	/* dma_unmap_sgtable() is an inline around it. */
-	on_unmap(ctx, dev, sg, nents, dir);
+	on_unmap(ctx, dev, launder((__u64)sg), nents, dir);
 	return 0;
 }
 
@@ -841,7 +988,8 @@ int BPF_PROG(fexit_release, struct device *dev)
 SEC("tp_btf/dma_map_sg")
 int BPF_PROG(tpbtf_dma_map_sg)
 {
-	on_map(ctx, (void *)ctx[0], (void *)ctx[1], (int)ctx[2], (int)ctx[3], (int)ctx[4], NO_STACK, 0);
+	on_map(ctx, (void *)ctx[0], launder(ctx[1]), (int)ctx[2], (int)ctx[3], (int)ctx[4], NO_STACK,
+	       0);
 	return 0;
 }
 
@@ -850,7 +998,7 @@ int BPF_PROG(tpbtf_dma_map_sg_err)
 {
 	int err = (int)ctx[3];
 
-	on_map(ctx, (void *)ctx[0], (void *)ctx[1], (int)ctx[2], err < 0 ? err : -1, (int)ctx[4],
+	on_map(ctx, (void *)ctx[0], launder(ctx[1]), (int)ctx[2], err < 0 ? err : -1, (int)ctx[4],
 	       NO_STACK, 0);
 	return 0;
 }
@@ -858,7 +1006,7 @@ int BPF_PROG(tpbtf_dma_map_sg_err)
 SEC("tp_btf/dma_unmap_sg")
 int BPF_PROG(tpbtf_dma_unmap_sg)
 {
-	on_unmap(ctx, (void *)ctx[0], (void *)ctx[1], (int)ctx[2], (int)ctx[3]);
+	on_unmap(ctx, (void *)ctx[0], launder(ctx[1]), (int)ctx[2], (int)ctx[3]);
 	return 0;
 }
 
@@ -918,10 +1066,10 @@ static __always_inline void unstash_map(void *ctx, long ret, int is_sgtable)
 	if (is_sgtable) {
 		struct sg_table *sgt = (void *)c.arg;
 
-		on_map(ctx, (void *)c.dev, BPF_CORE_READ(sgt, sgl), BPF_CORE_READ(sgt, orig_nents),
+		on_map(ctx, (void *)c.dev, (__u64)BPF_CORE_READ(sgt, sgl), BPF_CORE_READ(sgt, orig_nents),
 		       ret ? (int)ret : (int)BPF_CORE_READ(sgt, nents), c.dir, c.stack_id, 0);
 	} else {
-		on_map(ctx, (void *)c.dev, (void *)c.arg, c.nents, (int)(unsigned int)ret, c.dir,
+		on_map(ctx, (void *)c.dev, c.arg, c.nents, (int)(unsigned int)ret, c.dir,
 		       c.stack_id, 0);
 	}
 }
@@ -958,7 +1106,7 @@ SEC("kprobe/dma_unmap_sg_attrs")
 int BPF_KPROBE(kp_dma_unmap_sg_attrs, struct device *dev, struct scatterlist *sg, int nents,
 	       int dir)
 {
-	on_unmap(ctx, dev, sg, nents, dir);
+	on_unmap(ctx, dev, (__u64)sg, nents, dir);
 	return 0;
 }
 
@@ -1007,7 +1155,7 @@ int BPF_KRETPROBE(krp_release)
 SEC("raw_tp/dma_map_sg")
 int rawtp_dma_map_sg(struct bpf_raw_tracepoint_args *ctx)
 {
-	on_map(ctx, (void *)ctx->args[0], (void *)ctx->args[1], (int)ctx->args[2], (int)ctx->args[3],
+	on_map(ctx, (void *)ctx->args[0], ctx->args[1], (int)ctx->args[2], (int)ctx->args[3],
 	       (int)ctx->args[4], NO_STACK, 0);
 	return 0;
 }
@@ -1017,7 +1165,7 @@ int rawtp_dma_map_sg_err(struct bpf_raw_tracepoint_args *ctx)
 {
 	int err = (int)ctx->args[3];
 
-	on_map(ctx, (void *)ctx->args[0], (void *)ctx->args[1], (int)ctx->args[2],
+	on_map(ctx, (void *)ctx->args[0], ctx->args[1], (int)ctx->args[2],
 	       err < 0 ? err : -1, (int)ctx->args[4], NO_STACK, 0);
 	return 0;
 }
@@ -1025,7 +1173,7 @@ int rawtp_dma_map_sg_err(struct bpf_raw_tracepoint_args *ctx)
 SEC("raw_tp/dma_unmap_sg")
 int rawtp_dma_unmap_sg(struct bpf_raw_tracepoint_args *ctx)
 {
-	on_unmap(ctx, (void *)ctx->args[0], (void *)ctx->args[1], (int)ctx->args[2],
+	on_unmap(ctx, (void *)ctx->args[0], ctx->args[1], (int)ctx->args[2],
 		 (int)ctx->args[3]);
 	return 0;
 }

@@ -50,10 +50,13 @@ enum sgt_stat {
 				    * kernel's recursion guard, so it is dropped, not reported */
 	SGT_STAT_UNTRACKED,	   /* unmaps, right after the start, of scatterlists never seen mapped:
 				    * taken for mappings made before tracing started (--grace) */
+	SGT_STAT_LOST_RACE,	   /* a map, unmap or free of a scatterlist whose slot another CPU
+				    * was changing at that moment (the same scatterlist, twice at
+				    * once): not recorded */
 	SGT_STAT_NR,
 };
 
-/* Value of the live map (key: scatterlist address). 48 bytes. */
+/* A mapping's record in the live table (struct sgt_live_bucket). 48 bytes. */
 struct sgt_live {
 	__u64 dev;	/* struct device * of the map */
 	__u64 ts;	/* bpf_ktime_get_ns() at the map */
@@ -64,6 +67,30 @@ struct sgt_live {
 	__u32 mapped;	/* entries the map produced */
 	__u32 dir;	/* enum dma_data_direction */
 	__u32 gen;	/* the device's completed-unbind generation at the map */
+};
+
+/*
+ * The live table (map "live", an mmap-able array of buckets; the protocol is in sgtrace.bpf.c,
+ * "live table"). A scatterlist has two candidate buckets; in a bucket, slot i is sgl[i] with
+ * its record ent[i]. The slot word sgl[i] holds the scatterlist address (8-byte aligned) and
+ * these flags in its low bits; 0 is an empty slot. A slot that is neither busy nor unmapped is
+ * a live mapping.
+ */
+#define SGT_LIVE_SLOTS 8
+#define SGT_SLOT_BUSY 0x1ULL	 /* being written by a handler */
+#define SGT_SLOT_UNMAPPED 0x2ULL /* mapped, then unmapped: kept until the memory is freed or
+				  * the slot is needed, to tell a double unmap and count frees */
+#define SGT_SLOT_FLAGS 0x7ULL
+/* A table of N mappings has the power of two of buckets at or above N / (SLOTS / 2): half full
+ * at most, which two choices per scatterlist fill without overflow (1M random addresses: none
+ * lost in simulation). */
+#define SGT_LIVE_LOAD_DIV (SGT_LIVE_SLOTS / 2)
+
+struct sgt_live_bucket {
+	__u64 sgl[SGT_LIVE_SLOTS];
+	__u32 used; /* slots not empty, for choosing the emptier bucket (may be off under races) */
+	__u32 pad;
+	struct sgt_live ent[SGT_LIVE_SLOTS];
 };
 
 /* Value of the device map (key: struct device *). */

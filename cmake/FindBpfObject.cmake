@@ -44,8 +44,10 @@ function(bpf_object name input)
   set(obj ${CMAKE_CURRENT_BINARY_DIR}/${name}.bpf.o)
   set(skel_dir ${CMAKE_CURRENT_BINARY_DIR}/skel)
   set(skel ${skel_dir}/${name}.skel.h)
+  # -mcpu=v3: 32-bit sub-registers and the atomic instructions, compare-and-swap among them
+  # (kernel 5.12+); sgtrace's minimum is 5.17 (bpf_loop).
   add_custom_command(OUTPUT ${obj}
-    COMMAND ${BPFOBJECT_CLANG_EXE} -g -O2 -target bpf -D__TARGET_ARCH_${BPFOBJECT_ARCH}
+    COMMAND ${BPFOBJECT_CLANG_EXE} -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_${BPFOBJECT_ARCH}
             -Wall -Werror ${BPFOBJECT_SYS_INCLUDES}
             -I${BPFOBJECT_VMLINUX_H} -I${src_dir} -c ${src} -o ${obj}
     DEPENDS ${src} ${BO_DEPENDS} ${BPFOBJECT_VMLINUX_H}/vmlinux.h

@@ -37,6 +37,7 @@ struct run {
 	struct sgt_opts opts;
 	struct sgt_hooks hooks;
 	struct sgtrace *skel;
+	uint32_t live_buckets; /* of the live table, from --max-mappings */
 	struct bpf_link *links[SGT_HOOK_NR * SGT_HOOK_MAX_PROGS];
 	int nlinks;
 	struct ksyms *ksyms; /* see need_ksyms() */
@@ -340,7 +341,9 @@ static int load_and_attach(struct run *run)
 	}
 	if (run->hooks.h[SGT_HOOK_FREE_PAGES].method)
 		run->skel->rodata->page_offset_base_addr = run->pob;
-	bpf_map__set_max_entries(run->skel->maps.live, o->max_mappings);
+	run->live_buckets = sgt_live_buckets(o->max_mappings);
+	bpf_map__set_max_entries(run->skel->maps.live, run->live_buckets);
+	run->skel->rodata->live_mask = run->live_buckets - 1;
 	if (o->grace_ms < 0) /* a command starts after attach: all its mappings are seen */
 		run->skel->rodata->grace_ns = o->cmd_argv ? 0 : 1000 * 1000000ULL;
 	else
@@ -659,7 +662,8 @@ static int do_record(struct run *run)
 	r->duration_s = (end - run->start_ns) / 1e9;
 	read_stats(run, r->stats);
 	read_devs(run);
-	err = sgt_collect_live(bpf_map__fd(run->skel->maps.live), r, end, run->opts.min_age_ms);
+	err = sgt_collect_live(bpf_map__fd(run->skel->maps.live), run->live_buckets, r, end,
+			       run->opts.min_age_ms);
 	if (err)
 		fprintf(stderr, "sgtrace: cannot read the live mappings: %s\n", strerror(-err));
 	phase("read live mappings");

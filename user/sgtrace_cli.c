@@ -43,7 +43,7 @@ static const char top_doc[] =
 #define VERBOSE_OPT { "verbose", OPT_VERBOSE, NULL, 0, "print libbpf debug output", 0 }
 #define MAX_MAPPINGS_OPT                                                                      \
 	{ "max-mappings", OPT_MAX_MAPPINGS, "N", 0,                                           \
-	  "capacity of the live-mapping table (default 1000000)", 0 }
+	  "the live table holds at least N mappings (default 262144)", 0 }
 #define DEVICE_OPT { "device", OPT_DEVICE, "NAME", 0, "trace only the device NAME (dev_name)", 0 }
 
 static const struct argp_option probe_options[] = {
@@ -194,8 +194,8 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		o->grace_ms = (int64_t)v;
 		break;
 	case OPT_MAX_MAPPINGS:
-		if (parse_u64(arg, &v, 1u << 28) || v == 0)
-			argp_error(state, "invalid --max-mappings '%s': 1 to %u", arg, 1u << 28);
+		if (parse_u64(arg, &v, 1u << 24) || v == 0)
+			argp_error(state, "invalid --max-mappings '%s': 1 to %u", arg, 1u << 24);
 		o->max_mappings = (uint32_t)v;
 		break;
 	case OPT_VERBOSE:
@@ -239,7 +239,7 @@ int sgt_parse_args(int argc, char **argv, struct sgt_opts *o)
 	memset(o, 0, sizeof(*o));
 	o->fail_on = SGT_FAIL_ON_DEFAULT;
 	o->interval_s = 1.0;
-	o->max_mappings = 1000000;
+	o->max_mappings = 262144;
 	o->grace_ms = -1;
 	argp_err_exit_status = SGT_EXIT_USAGE;
 

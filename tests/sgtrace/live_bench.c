@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * sgtrace_live_bench: the end-of-run report for N live mappings must take < 2 s (issue 4).
- * Fills a BPF hash map shaped like sgtrace's "live" map (same key, value, flags) with N
- * mappings on a few devices and stacks, then times what `sgtrace record` does at the end:
- * batch-read and classify (sgt_collect_live), JSON and text report. Also prints the kernel's
+ * Fills a BPF array shaped like sgtrace's live table (mmap-able buckets, sized as sgtrace sizes
+ * it for N) with N mappings on a few devices and stacks, then times what `sgtrace record` does
+ * at the end: read and classify (sgt_collect_live), JSON and text report. Also prints the kernel's
  * memory figure for the map (fdinfo memlock) per mapping. Needs root (BPF map creation).
  *   sgtrace_live_bench [N]   (default 1000000)
  */
@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/mman.h>
 #include <bpf/bpf.h>
 
 #include "sgtrace_live.h"
@@ -45,48 +46,47 @@ static long long memlock_of(int fd)
 int main(int argc, char **argv)
 {
 	unsigned int n = argc > 1 ? strtoul(argv[1], NULL, 0) : 1000000;
-	const unsigned int chunk = 65536;
-	LIBBPF_OPTS(bpf_map_create_opts, mopts, .map_flags = BPF_F_NO_PREALLOC);
+	LIBBPF_OPTS(bpf_map_create_opts, mopts, .map_flags = BPF_F_MMAPABLE);
+	uint32_t buckets = sgt_live_buckets(n);
+	size_t len = (size_t)buckets * sizeof(struct sgt_live_bucket);
+	struct sgt_live_bucket *table;
 	struct sgt_report r;
 	struct sgt_dev d = { .match = 1 };
-	__u64 *keys = calloc(chunk, sizeof(*keys));
-	struct sgt_live *vals = calloc(chunk, sizeof(*vals));
 	double t0, t1, t2;
 	json_object *j;
 	FILE *devnull;
 	int fd, err, ok;
 
-	fd = bpf_map_create(BPF_MAP_TYPE_HASH, "live", sizeof(__u64), sizeof(struct sgt_live), n,
-			    &mopts);
-	if (fd < 0 || !keys || !vals) {
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "live", sizeof(__u32),
+			    sizeof(struct sgt_live_bucket), buckets, &mopts);
+	if (fd < 0) {
 		perror("bpf_map_create (needs root)");
 		return 1;
 	}
-	for (unsigned int base = 0; base < n; base += chunk) {
-		__u32 cnt = n - base < chunk ? n - base : chunk;
-
-		for (__u32 i = 0; i < cnt; i++) {
-			__u64 k = base + i;
-
-			keys[i] = 0xffff888000000000ULL + k * 64;
-			vals[i] = (struct sgt_live){ .dev = 0xffff888100000000ULL + (k % 4) * 0x1000,
-						     .ts = 1000, .bytes = 4096, .pid = 100,
-						     .stack_id = k % 50, .nents = 1, .mapped = 1,
-						     .dir = 1, .gen = 0 };
-		}
-		err = bpf_map_update_batch(fd, keys, vals, &cnt, NULL);
-		if (err) {
-			perror("bpf_map_update_batch");
-			return 1;
-		}
+	table = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (table == MAP_FAILED) {
+		perror("mmap of the live table");
+		return 1;
 	}
+	/* Half-full buckets, as the BPF side keeps them, and in each bucket one unmapped record
+	 * that must not be reported. */
+	for (unsigned int k = 0; k < n; k++) {
+		struct sgt_live_bucket *b = &table[k / SGT_LIVE_LOAD_DIV];
+
+		b->sgl[k % SGT_LIVE_LOAD_DIV] = 0xffff888000000000ULL + (uint64_t)k * 64;
+		b->ent[k % SGT_LIVE_LOAD_DIV] = (struct sgt_live){
+			.dev = 0xffff888100000000ULL + (k % 4) * 0x1000, .ts = 1000, .bytes = 4096,
+			.pid = 100, .stack_id = k % 50, .nents = 1, .mapped = 1, .dir = 1, .gen = 0 };
+	}
+	for (uint32_t i = 0; i < buckets; i++)
+		table[i].sgl[SGT_LIVE_SLOTS - 1] = 0xffff889000000000ULL + i * 64 + SGT_SLOT_UNMAPPED;
 	sgt_report_init(&r);
 	for (int i = 0; i < 4; i++) {
 		snprintf(d.name, sizeof(d.name), "dev%d", i);
 		sgt_report_add_dev(&r, 0xffff888100000000ULL + i * 0x1000, &d);
 	}
 	t0 = now_s();
-	err = sgt_collect_live(fd, &r, 2000000000ULL, 0);
+	err = sgt_collect_live(fd, buckets, &r, 2000000000ULL, 0);
 	t1 = now_s();
 	j = sgt_report_json(&r);
 	devnull = fopen("/dev/null", "w");

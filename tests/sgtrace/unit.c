@@ -294,7 +294,7 @@ static void test_cli(void)
 
 	CHECK(parse(&o, "sgtrace", "record", NULL) == 0);
 	CHECK(o.fail_on == SGT_FAIL_ON_DEFAULT && !o.cmd_argv && o.duration_s == 0);
-	CHECK(o.max_mappings == 1000000 && o.attach == SGT_ATTACH_AUTO);
+	CHECK(o.max_mappings == 262144 && o.attach == SGT_ATTACH_AUTO);
 	CHECK(o.grace_ms == -1);
 	CHECK(parse(&o, "sgtrace", "record", "--grace", "250", NULL) == 0 && o.grace_ms == 250);
 	CHECK(parse(&o, "sgtrace", "record", "--fail-on", "none", NULL) == 0 && o.fail_on == 0);

@@ -41,8 +41,9 @@ case_ "--device sgkm.1 ignores sgkm.0's leak" 0 "leak_mapping 1" maps=0 unmaps=0
 opts="--device sgkm.0"
 case_ "--device sgkm.0 reports sgkm.0's leak" 3 "leak_mapping 1" leak=1 maps=1 device=sgkm.0
 # A full live-mapping table is counted as lost, never silently dropped.
-opts="--max-mappings 2"
-case_ "--max-mappings 2: two leaks tracked, two maps counted lost" 3 "leak_mapping 4" leak=2 maps=2 lost=2
+# --max-mappings 4 is one bucket of 8 slots (sgt_live_buckets): 8 leaks fit, 4 do not.
+opts="--max-mappings 4"
+case_ "--max-mappings 4: eight leaks tracked, four maps counted lost" 3 "leak_mapping 12" leak=8 maps=8 lost=4
 opts=
 
 echo "$pass passed, $fail failed"
