@@ -93,8 +93,17 @@ struct sgt_live_bucket {
 	struct sgt_live ent[SGT_LIVE_SLOTS];
 };
 
-/* Value of the device map (key: struct device *). */
+/*
+ * The device table (map "devs", an mmap-able array): a device's entry is in the first of
+ * SGT_DEV_PROBES slots from a hash of its address whose key is the address (linear probing,
+ * entries are never removed). key 0: an empty slot; key | SGT_DEV_FILLING: being filled.
+ */
+#define SGT_DEV_SLOTS 4096
+#define SGT_DEV_PROBES 8
+#define SGT_DEV_FILLING 0x1ULL
+
 struct sgt_dev {
+	__u64 key;		   /* struct device * */
 	char name[SGT_NAME_LEN];   /* dev_name() */
 	char driver[SGT_NAME_LEN]; /* dev->driver->name when first seen bound */
 	__u64 maps;

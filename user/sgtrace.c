@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -38,6 +39,7 @@ struct run {
 	struct sgt_hooks hooks;
 	struct sgtrace *skel;
 	uint32_t live_buckets; /* of the live table, from --max-mappings */
+	const struct sgt_dev *devs_table; /* the device table, mmap()ed by read_devs() */
 	struct bpf_link *links[SGT_HOOK_NR * SGT_HOOK_MAX_PROGS];
 	int nlinks;
 	struct ksyms *ksyms; /* see need_ksyms() */
@@ -111,6 +113,8 @@ int main(int argc, char **argv)
 
 cleanup:
 	sgt_hooks_detach(run.links, run.nlinks);
+	if (run.devs_table)
+		munmap((void *)run.devs_table, SGT_DEV_SLOTS * sizeof(struct sgt_dev));
 	sgtrace__destroy(run.skel);
 	sgt_report_free(&run.report);
 	if (run.report.hooks)
@@ -460,20 +464,27 @@ static void read_stats(struct run *run, uint64_t *out)
 	read_prog_misses(run);
 }
 
-/* Replaces the report's device table with the current content of the devs map. */
+/* Replaces the report's device table with the current content of the device table, read in
+ * place (an mmap-able BPF array, mapped on first use and for the rest of the run). */
 static void read_devs(struct run *run)
 {
-	int fd = bpf_map__fd(run->skel->maps.devs);
-	__u64 key, next;
-	struct sgt_dev d;
-	void *prev = NULL;
+	size_t len = SGT_DEV_SLOTS * sizeof(struct sgt_dev);
 
+	if (!run->devs_table) {
+		void *p = mmap(NULL, len, PROT_READ, MAP_SHARED, bpf_map__fd(run->skel->maps.devs), 0);
+
+		if (p == MAP_FAILED) {
+			fprintf(stderr, "sgtrace: cannot map the device table: %s\n", strerror(errno));
+			return;
+		}
+		run->devs_table = p;
+	}
 	run->report.nr_devs = 0;
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		key = next;
-		prev = &key;
-		if (!bpf_map_lookup_elem(fd, &key, &d))
-			sgt_report_add_dev(&run->report, key, &d);
+	for (int i = 0; i < SGT_DEV_SLOTS; i++) {
+		struct sgt_dev d = run->devs_table[i];
+
+		if (d.key && !(d.key & SGT_DEV_FILLING))
+			sgt_report_add_dev(&run->report, d.key, &d);
 	}
 }
 
