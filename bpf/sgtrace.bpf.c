@@ -141,13 +141,45 @@ struct {
 	__type(value, __u64);
 } stats SEC(".maps");
 
-/* Per CPU: how many of our map/unmap/unbind handlers are running (an interrupt can nest). */
+/* Per CPU: one lookup (a helper call on 6.1) gives a handler all of this. */
+struct cpu_scratch {
+	__u32 busy;	/* our map/unmap handlers running on this CPU (see busy_enter) */
+	__u32 last_pid; /* the last process whose comm was stored (see remember_comm) */
+	__u64 word[3];	/* see as_number */
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, __u32);
-} busy SEC(".maps");
+	__type(value, struct cpu_scratch);
+} cpu_scratch SEC(".maps");
+
+static __always_inline struct cpu_scratch *this_cpu(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&cpu_scratch, &zero);
+}
+
+/*
+ * A pointer the program got from the kernel (a BTF-typed argument, or ctx itself) as a plain
+ * number, which the tables can hash (the verifier refuses arithmetic such as a multiply on a
+ * pointer): stored into this CPU's scratch word and read back, a store and a load where a
+ * bpf_probe_read_kernel() of it cost 0.1-0.4 us under TCG. The verifier lets a privileged
+ * program store a pointer into a map value, and what it reads back there is a number. Each
+ * program has its own word: a program does not nest in itself on one CPU (the kernel's
+ * recursion guard), so nothing can write the word between the store and the load.
+ */
+enum { WORD_MAP, WORD_MAP_SG, WORD_UNMAP };
+
+static __always_inline __u64 as_number(struct cpu_scratch *c, int word, __u64 ptr)
+{
+	volatile __u64 *w = &c->word[word];
+
+	*w = ptr;
+	return *w;
+}
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -201,19 +233,16 @@ static __always_inline void stat_inc(__u32 idx)
  * which user space adds to "lost"), while its kfree, a raw tracepoint, is still seen. The
  * handlers mark the CPU busy so that such a free is not reported as freed_while_mapped.
  */
-static __always_inline __u32 *busy_enter(void)
+static __always_inline void busy_enter(struct cpu_scratch *c)
 {
-	__u32 zero = 0, *b = bpf_map_lookup_elem(&busy, &zero);
-
-	if (b)
-		(*b)++;
-	return b;
+	if (c)
+		c->busy++;
 }
 
-static __always_inline void busy_exit(__u32 *b)
+static __always_inline void busy_exit(struct cpu_scratch *c)
 {
-	if (b)
-		(*b)--;
+	if (c)
+		c->busy--;
 }
 
 /* The kprobe running on this CPU (per-CPU kernel variable); NULL outside kprobe handlers.
@@ -229,9 +258,9 @@ extern struct kprobe *current_kprobe __ksym __weak;
  */
 static __always_inline bool nested_in_tracer(void)
 {
-	__u32 zero = 0, *b = bpf_map_lookup_elem(&busy, &zero);
+	struct cpu_scratch *c = this_cpu();
 
-	if (b && *b)
+	if (c && c->busy)
 		return true;
 	if (&current_kprobe) {
 		struct kprobe **cur = bpf_this_cpu_ptr(&current_kprobe);
@@ -312,9 +341,9 @@ static __always_inline __u32 stack_at(void *ctx, __u64 callsite)
  * address into the caller. Found by value, so the exact layout does not matter; 0 if not found.
  */
 /* bpf_get_func_ip() in fentry/fexit programs: 5.15+. */
-static __always_inline __u64 tramp_callsite(void *ctx, int nargs)
+static __always_inline __u64 tramp_callsite(void *ctx, struct cpu_scratch *c, int word, int nargs)
 {
-	__u64 ip = bpf_get_func_ip(ctx), w[5] = {}, sp = 0, ctxp = (__u64)ctx;
+	__u64 ip = bpf_get_func_ip(ctx), w[5] = {};
 
 	/* One read of the words above the arguments: [return value], saved frame pointer,
 	 * return address into the traced function, return address into its caller. */
@@ -323,10 +352,8 @@ static __always_inline __u64 tramp_callsite(void *ctx, int nargs)
 	for (int i = 0; i < 4; i++) {
 		if (w[i] > ip && w[i] - ip <= 16) {
 			/* ctx lives in the trampoline's frame, at a fixed distance from the caller's
-			 * stack pointer: a number for the depth (read through the helper, as the
-			 * verifier does not let a ctx pointer be used as one). */
-			bpf_probe_read_kernel(&sp, sizeof(sp), &ctxp);
-			return callsite_key(w[i + 1], sp);
+			 * stack pointer: as a number, the depth. */
+			return callsite_key(w[i + 1], as_number(c, word, (__u64)ctx));
 		}
 	}
 	return 0;
@@ -364,7 +391,7 @@ static __always_inline void fill_driver(struct sgt_dev *d, struct device *dev)
 		bpf_probe_read_kernel_str(d->driver, sizeof(d->driver), name);
 }
 
-/* The entry of dev (a number: see launder), or NULL; *empty is set to the slot a new entry
+/* The entry of dev (a number: see as_number), or NULL; *empty is set to the slot a new entry
  * would take, SGT_DEV_SLOTS if there is none (chain full), SGT_DEV_SLOTS + 1 if another CPU
  * is filling the entry. */
 static __always_inline struct sgt_dev *dev_find(__u64 dev, __u32 *empty)
@@ -434,26 +461,16 @@ static struct sgt_dev *get_dev(__u64 dev)
 	return d;
 }
 
-/* Per CPU: the last process whose comm was looked up in "comms" there. */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u32);
-} last_comm SEC(".maps");
-
 /* The comm of pid in "comms". A process that maps over and over (the usual case) is looked up
- * in the LRU hash once per run of maps on a CPU: the per-CPU "last_comm" (an inlined array
- * read) tells that it was just done. */
-static __always_inline void remember_comm(__u32 pid)
+ * in the LRU hash once per run of maps on a CPU: the CPU's last_pid tells that it was just
+ * done. */
+static __always_inline void remember_comm(struct cpu_scratch *cpu, __u32 pid)
 {
-	__u32 zero = 0, *last = bpf_map_lookup_elem(&last_comm, &zero);
 	struct comm c;
 
-	if (last && *last == pid && pid)
+	if (cpu->last_pid == pid && pid)
 		return;
-	if (last)
-		*last = pid;
+	cpu->last_pid = pid;
 	if (bpf_map_lookup_elem(&comms, &pid))
 		return;
 	bpf_get_current_comm(c.comm, sizeof(c.comm));
@@ -500,10 +517,13 @@ static long walk_step(__u32 idx, struct walk_ctx *c)
 }
 
 /* bpf_loop(): 5.17+, the minimum kernel of sgtrace. */
-static __always_inline __u64 sg_bytes(__u64 sgl, int nents)
+/* The first entry's length when the caller could read it directly (BTF), else this. */
+#define LEN_UNKNOWN ((__u64)-1)
+
+static __always_inline __u64 sg_bytes(__u64 sgl, int nents, __u64 first_len)
 {
 	struct walk_ctx c = {
-		.sg = sgl, /* a laundered number (see launder) */
+		.sg = sgl, /* a number (see as_number) */
 		.left = nents,
 		.sgsz = bpf_core_type_size(struct scatterlist),
 	};
@@ -511,7 +531,8 @@ static __always_inline __u64 sg_bytes(__u64 sgl, int nents)
 	if (nents <= 0)
 		return 0;
 	if (nents == 1) /* the common case: no bpf_loop() call */
-		return BPF_CORE_READ((struct scatterlist *)sgl, length);
+		return first_len != LEN_UNKNOWN ? first_len :
+						  BPF_CORE_READ((struct scatterlist *)sgl, length);
 	bpf_loop(nents < MAX_WALK ? nents : MAX_WALK, walk_step, &c, 0);
 	return c.bytes;
 }
@@ -706,9 +727,10 @@ static __always_inline void dev_unlive(__u64 dev, __u64 bytes)
 }
 
 /* A map call returned: mapped > 0 entries, or failed (mapped <= 0). sgl is a number (see
- * launder): the live table hashes it. */
-static __always_inline void on_map_body(void *ctx, __u64 dev, __u64 sgl, int nents,
-					int mapped, int dir, __u32 stack_id, __u64 callsite)
+ * as_number): the live table hashes it. */
+static __always_inline void on_map_body(void *ctx, struct cpu_scratch *c, __u64 dev, __u64 sgl,
+					int nents, int mapped, int dir, __u32 stack_id,
+					__u64 callsite, __u64 first_len)
 {
 	struct live_slot s;
 	struct sgt_live *rec;
@@ -750,14 +772,14 @@ static __always_inline void on_map_body(void *ctx, __u64 dev, __u64 sgl, int nen
 	rec->dev = (__u64)dev;
 	/* Not bpf_ktime_get_coarse_ns(), cheaper: the kernel refuses it to tracing programs. */
 	rec->ts = bpf_ktime_get_ns();
-	rec->bytes = sg_bytes(sgl, nents);
+	rec->bytes = sg_bytes(sgl, nents, first_len);
 	rec->pid = bpf_get_current_pid_tgid() >> 32;
 	rec->stack_id = stack_id == NO_STACK ? stack_at(ctx, callsite) : stack_id;
 	rec->nents = nents;
 	rec->mapped = mapped;
 	rec->dir = dir;
 	rec->gen = d ? d->gen : 0;
-	remember_comm(rec->pid);
+	remember_comm(c, rec->pid);
 	s.word = sgl | SGT_SLOT_BUSY;
 	live_swap(&s, sgl); /* publishes the record */
 	stat_inc(SGT_STAT_MAPS);
@@ -768,16 +790,20 @@ static __always_inline void on_map_body(void *ctx, __u64 dev, __u64 sgl, int nen
 	}
 }
 
-static __always_inline void on_map(void *ctx, __u64 dev, __u64 sgl, int nents,
-				   int mapped, int dir, __u32 stack_id, __u64 callsite)
+/* c: this CPU's scratch if the caller has it, else NULL. */
+static __always_inline void on_map(void *ctx, struct cpu_scratch *c, __u64 dev, __u64 sgl,
+				   int nents, int mapped, int dir, __u32 stack_id, __u64 callsite,
+				   __u64 first_len)
 {
-	__u32 *b;
-
 	if (stopping)
 		return;
-	b = busy_enter();
-	on_map_body(ctx, dev, sgl, nents, mapped, dir, stack_id, callsite);
-	busy_exit(b);
+	if (!c)
+		c = this_cpu();
+	if (!c)
+		return;
+	busy_enter(c);
+	on_map_body(ctx, c, dev, sgl, nents, mapped, dir, stack_id, callsite, first_len);
+	busy_exit(c);
 }
 
 static __always_inline void report_unknown_unmap(void *ctx, __u64 dev, __u64 sgl,
@@ -865,15 +891,17 @@ static __always_inline void on_unmap_body(void *ctx, __u64 dev, __u64 sgl, int n
 	emit(&e);
 }
 
-static __always_inline void on_unmap(void *ctx, __u64 dev, __u64 sgl, int nents, int dir)
+/* c: this CPU's scratch if the caller has it, else NULL. */
+static __always_inline void on_unmap(void *ctx, struct cpu_scratch *c, __u64 dev, __u64 sgl,
+				     int nents, int dir)
 {
-	__u32 *b;
-
 	if (stopping >= 2)
 		return;
-	b = busy_enter();
+	if (!c)
+		c = this_cpu();
+	busy_enter(c);
 	on_unmap_body(ctx, dev, sgl, nents, dir);
-	busy_exit(b);
+	busy_exit(c);
 }
 
 /* Memory at ptr is freed (kfree, or a page given back). */
@@ -977,17 +1005,22 @@ SEC("fexit/dma_map_sgtable")
 int BPF_PROG(fexit_dma_map_sgtable, struct device *dev, struct sg_table *sgt, int dir,
 	     unsigned long attrs, int ret)
 {
-	/* The first two arguments as numbers (the tables hash them), in one read of the
-	 * trampoline's copy of the arguments; then one read of the whole table: sgl, nents,
-	 * orig_nents (the layout of struct sg_table since 2.6.24). Returns 0 or a negative errno;
-	 * the mapped count is in sgt->nents (5.8+). */
-	__u64 arg[2] = {};
-	struct sg_table t = {};
+	struct cpu_scratch *c;
+	struct scatterlist *sgl;
+	__u64 dev_nr, sgl_nr;
 
-	bpf_probe_read_kernel(arg, sizeof(arg), ctx);
-	bpf_probe_read_kernel(&t, sizeof(t), (void *)arg[1]);
-	on_map(ctx, arg[0], (__u64)t.sgl, t.orig_nents, ret ? ret : (int)t.nents, dir, NO_STACK,
-	       tramp_callsite(ctx, 4));
+	if (stopping)
+		return 0;
+	c = this_cpu();
+	if (!c)
+		return 0;
+	/* Direct reads through BTF (5.5+), no helper call. Returns 0 or a negative errno; the
+	 * mapped count is in sgt->nents (5.8+). */
+	sgl = sgt->sgl;
+	dev_nr = as_number(c, WORD_MAP, (__u64)dev);
+	sgl_nr = as_number(c, WORD_MAP, (__u64)sgl);
+	on_map(ctx, c, dev_nr, sgl_nr, sgt->orig_nents, ret ? ret : (int)sgt->nents, dir, NO_STACK,
+	       tramp_callsite(ctx, c, WORD_MAP, 4), sgl ? sgl->length : LEN_UNKNOWN);
 	return 0;
 }
 
@@ -997,10 +1030,18 @@ int BPF_PROG(fexit_dma_map_sg_attrs, struct device *dev, struct scatterlist *sg,
 {
 	/* Returns the mapped count, 0 on failure. In 5.10+ both this and dma_map_sgtable call
 	 * __dma_map_sg_attrs() (static), so hooking both counts each map once. */
-	__u64 arg[2] = {}; /* dev, sg as numbers (see fexit_dma_map_sgtable) */
+	struct cpu_scratch *c;
+	__u64 dev_nr, sg_nr;
 
-	bpf_probe_read_kernel(arg, sizeof(arg), ctx);
-	on_map(ctx, arg[0], arg[1], nents, (int)ret, dir, NO_STACK, tramp_callsite(ctx, 5));
+	if (stopping)
+		return 0;
+	c = this_cpu();
+	if (!c)
+		return 0;
+	dev_nr = as_number(c, WORD_MAP_SG, (__u64)dev);
+	sg_nr = as_number(c, WORD_MAP_SG, (__u64)sg);
+	on_map(ctx, c, dev_nr, sg_nr, nents, (int)ret, dir, NO_STACK,
+	       tramp_callsite(ctx, c, WORD_MAP_SG, 5), sg ? sg->length : LEN_UNKNOWN);
 	return 0;
 }
 
@@ -1009,10 +1050,17 @@ int BPF_PROG(fentry_dma_unmap_sg_attrs, struct device *dev, struct scatterlist *
 	     int dir, unsigned long attrs)
 {
 	/* dma_unmap_sgtable() is an inline around it. */
-	__u64 arg[2] = {}; /* dev, sg as numbers (see fexit_dma_map_sgtable) */
+	struct cpu_scratch *c;
+	__u64 dev_nr, sg_nr;
 
-	bpf_probe_read_kernel(arg, sizeof(arg), ctx);
-	on_unmap(ctx, arg[0], arg[1], nents, dir);
+	if (stopping >= 2)
+		return 0;
+	c = this_cpu();
+	if (!c)
+		return 0;
+	dev_nr = as_number(c, WORD_UNMAP, (__u64)dev);
+	sg_nr = as_number(c, WORD_UNMAP, (__u64)sg);
+	on_unmap(ctx, c, dev_nr, sg_nr, nents, dir);
 	return 0;
 }
 
@@ -1043,10 +1091,11 @@ int BPF_PROG(fexit_release, struct device *dev)
 SEC("tp_btf/dma_map_sg")
 int BPF_PROG(tpbtf_dma_map_sg)
 {
-	__u64 arg[2] = {}; /* dev, sgl as numbers (see fexit_dma_map_sgtable) */
+	__u64 arg[2] = {}; /* dev, sgl as numbers: one read of the argument array */
 
 	bpf_probe_read_kernel(arg, sizeof(arg), ctx);
-	on_map(ctx, arg[0], arg[1], (int)ctx[2], (int)ctx[3], (int)ctx[4], NO_STACK, 0);
+	on_map(ctx, NULL, arg[0], arg[1], (int)ctx[2], (int)ctx[3], (int)ctx[4], NO_STACK, 0,
+	       LEN_UNKNOWN);
 	return 0;
 }
 
@@ -1058,8 +1107,8 @@ int BPF_PROG(tpbtf_dma_map_sg_err)
 	__u64 arg[2] = {};
 
 	bpf_probe_read_kernel(arg, sizeof(arg), ctx);
-	on_map(ctx, arg[0], arg[1], (int)ctx[2], err < 0 ? err : -1, (int)ctx[4],
-	       NO_STACK, 0);
+	on_map(ctx, NULL, arg[0], arg[1], (int)ctx[2], err < 0 ? err : -1, (int)ctx[4],
+	       NO_STACK, 0, LEN_UNKNOWN);
 	return 0;
 }
 
@@ -1069,7 +1118,7 @@ int BPF_PROG(tpbtf_dma_unmap_sg)
 	__u64 arg[2] = {};
 
 	bpf_probe_read_kernel(arg, sizeof(arg), ctx);
-	on_unmap(ctx, arg[0], arg[1], (int)ctx[2], (int)ctx[3]);
+	on_unmap(ctx, NULL, arg[0], arg[1], (int)ctx[2], (int)ctx[3]);
 	return 0;
 }
 
@@ -1103,18 +1152,18 @@ static __always_inline void stash_map_body(void *ctx, struct device *dev, void *
 		stat_inc(SGT_STAT_LOST_STASH);
 }
 
-static __always_inline void stash_map(void *ctx, struct device *dev, void *arg, int nents, int dir, int is_sgtable)
+static __always_inline void stash_map(void *ctx, struct device *dev, void *arg, int nents,
+				     int dir, int is_sgtable)
 {
-	__u32 *b;
+	struct cpu_scratch *c;
 
 	if (stopping)
 		return;
-	b = busy_enter();
-
+	c = this_cpu();
+	busy_enter(c);
 	stash_map_body(ctx, dev, arg, nents, dir, is_sgtable);
-	busy_exit(b);
+	busy_exit(c);
 }
-
 
 static __always_inline void unstash_map(void *ctx, long ret, int is_sgtable)
 {
@@ -1129,11 +1178,12 @@ static __always_inline void unstash_map(void *ctx, long ret, int is_sgtable)
 	if (is_sgtable) {
 		struct sg_table *sgt = (void *)c.arg;
 
-		on_map(ctx, c.dev, (__u64)BPF_CORE_READ(sgt, sgl), BPF_CORE_READ(sgt, orig_nents),
-		       ret ? (int)ret : (int)BPF_CORE_READ(sgt, nents), c.dir, c.stack_id, 0);
+		on_map(ctx, NULL, c.dev, (__u64)BPF_CORE_READ(sgt, sgl), BPF_CORE_READ(sgt, orig_nents),
+		       ret ? (int)ret : (int)BPF_CORE_READ(sgt, nents), c.dir, c.stack_id, 0,
+		       LEN_UNKNOWN);
 	} else {
-		on_map(ctx, c.dev, c.arg, c.nents, (int)(unsigned int)ret, c.dir,
-		       c.stack_id, 0);
+		on_map(ctx, NULL, c.dev, c.arg, c.nents, (int)(unsigned int)ret, c.dir,
+		       c.stack_id, 0, LEN_UNKNOWN);
 	}
 }
 
@@ -1169,7 +1219,7 @@ SEC("kprobe/dma_unmap_sg_attrs")
 int BPF_KPROBE(kp_dma_unmap_sg_attrs, struct device *dev, struct scatterlist *sg, int nents,
 	       int dir)
 {
-	on_unmap(ctx, (__u64)dev, (__u64)sg, nents, dir);
+	on_unmap(ctx, NULL, (__u64)dev, (__u64)sg, nents, dir);
 	return 0;
 }
 
@@ -1218,8 +1268,8 @@ int BPF_KRETPROBE(krp_release)
 SEC("raw_tp/dma_map_sg")
 int rawtp_dma_map_sg(struct bpf_raw_tracepoint_args *ctx)
 {
-	on_map(ctx, ctx->args[0], ctx->args[1], (int)ctx->args[2], (int)ctx->args[3],
-	       (int)ctx->args[4], NO_STACK, 0);
+	on_map(ctx, NULL, ctx->args[0], ctx->args[1], (int)ctx->args[2], (int)ctx->args[3],
+	       (int)ctx->args[4], NO_STACK, 0, LEN_UNKNOWN);
 	return 0;
 }
 
@@ -1228,15 +1278,15 @@ int rawtp_dma_map_sg_err(struct bpf_raw_tracepoint_args *ctx)
 {
 	int err = (int)ctx->args[3];
 
-	on_map(ctx, ctx->args[0], ctx->args[1], (int)ctx->args[2],
-	       err < 0 ? err : -1, (int)ctx->args[4], NO_STACK, 0);
+	on_map(ctx, NULL, ctx->args[0], ctx->args[1], (int)ctx->args[2],
+	       err < 0 ? err : -1, (int)ctx->args[4], NO_STACK, 0, LEN_UNKNOWN);
 	return 0;
 }
 
 SEC("raw_tp/dma_unmap_sg")
 int rawtp_dma_unmap_sg(struct bpf_raw_tracepoint_args *ctx)
 {
-	on_unmap(ctx, ctx->args[0], ctx->args[1], (int)ctx->args[2],
+	on_unmap(ctx, NULL, ctx->args[0], ctx->args[1], (int)ctx->args[2],
 		 (int)ctx->args[3]);
 	return 0;
 }

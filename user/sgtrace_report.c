@@ -202,7 +202,8 @@ uint64_t sgt_report_lost(const struct sgt_report *r)
 {
 	return r->stats[SGT_STAT_LOST_MAP_FULL] + r->stats[SGT_STAT_LOST_RINGBUF] +
 	       r->stats[SGT_STAT_LOST_STACK] + r->stats[SGT_STAT_LOST_DEV_FULL] +
-	       r->stats[SGT_STAT_LOST_STASH] + r->stats[SGT_STAT_LOST_NESTED] + r->prog_misses;
+	       r->stats[SGT_STAT_LOST_STASH] + r->stats[SGT_STAT_LOST_NESTED] +
+	       r->stats[SGT_STAT_LOST_RACE] + r->prog_misses;
 }
 
 uint64_t sgt_report_failing(const struct sgt_report *r, unsigned int mask)
@@ -445,6 +446,7 @@ json_object *sgt_report_json(const struct sgt_report *r)
 			       json_object_new_int64(r->stats[SGT_STAT_LOST_STASH]));
 	json_object_object_add(lost, "nested_free",
 			       json_object_new_int64(r->stats[SGT_STAT_LOST_NESTED]));
+	json_object_object_add(lost, "race", json_object_new_int64(r->stats[SGT_STAT_LOST_RACE]));
 	json_object_object_add(lost, "kernel_skipped", json_object_new_int64(r->prog_misses));
 	json_object_object_add(o, "frees_skipped", json_object_new_int64(r->free_misses));
 	json_object_object_add(o, "lost_detail", lost);
@@ -598,13 +600,16 @@ void sgt_report_print(const struct sgt_report *r, FILE *out)
 		sgt_report_lost(r));
 	if (sgt_report_lost(r))
 		fprintf(out,
-			"WARNING: lost: live map full %" PRIu64 ", ring buffer full %" PRIu64
-			", stacks %" PRIu64 ", device map full %" PRIu64 ", kprobe stash %" PRIu64
-			", frees nested in the tracer %" PRIu64 ", hook runs skipped by the kernel %" PRIu64
+			"WARNING: lost: live table full %" PRIu64 " (raise --max-mappings), ring buffer "
+			"full %" PRIu64 ", stacks %" PRIu64 ", device table full %" PRIu64
+			", kprobe stash %" PRIu64 ", frees nested in the tracer %" PRIu64
+			", same scatterlist on two CPUs at once %" PRIu64
+			", hook runs skipped by the kernel %" PRIu64
 			"\n  (a skipped unmap shows up as a leak or freed_while_mapped finding)\n",
 			r->stats[SGT_STAT_LOST_MAP_FULL], r->stats[SGT_STAT_LOST_RINGBUF],
 			r->stats[SGT_STAT_LOST_STACK], r->stats[SGT_STAT_LOST_DEV_FULL],
-			r->stats[SGT_STAT_LOST_STASH], r->stats[SGT_STAT_LOST_NESTED], r->prog_misses);
+			r->stats[SGT_STAT_LOST_STASH], r->stats[SGT_STAT_LOST_NESTED],
+			r->stats[SGT_STAT_LOST_RACE], r->prog_misses);
 	if (r->stats[SGT_STAT_UNTRACKED])
 		fprintf(out,
 			"note: %" PRIu64 " unmaps in the first --grace ms of scatterlists mapped "
