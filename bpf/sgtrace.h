@@ -59,7 +59,7 @@ enum sgt_stat {
 /* A mapping's record in the live table (struct sgt_live_bucket). 48 bytes. */
 struct sgt_live {
 	__u64 dev;	/* struct device * of the map */
-	__u64 ts;	/* bpf_ktime_get_ns() at the map */
+	__u64 ts;	/* jiffies at the map (see clock_sample in sgtrace.bpf.c) */
 	__u64 bytes;	/* sum of the lengths of the nents entries passed */
 	__u32 pid;	/* tgid << 0: the thread id that mapped (comm: map "comms") */
 	__u32 stack_id; /* stack of the map call, (__u32)-1 if not captured */
@@ -122,8 +122,8 @@ struct sgt_event {
 	__u32 detail;	/* SGT_MISMATCH_* mask or SGT_UNKNOWN_* reason */
 	__u64 sgl;
 	__u64 dev;	/* device of the map (of the unmap for unmap_unknown) */
-	__u64 ts_map;	/* 0 when there was no map */
-	__u64 ts;	/* when the finding happened */
+	__u64 ts_map;	/* jiffies at the map; 0 when there was no map */
+	__u64 ts;	/* jiffies when the finding happened */
 	__u64 bytes;
 	__u32 dir;
 	__u32 nents;

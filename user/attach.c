@@ -532,6 +532,9 @@ int sgt_hooks_apply(const struct sgt_hooks *hooks, struct bpf_object *obj)
 		const char *name = bpf_program__name(prog);
 		bool chosen = false;
 
+		/* A program without an attach point is run by user space (clock_sample). */
+		if (!strcmp(bpf_program__section_name(prog), "raw_tp"))
+			continue;
 		for (int g = 0; g < SGT_HOOK_NR && !chosen; g++)
 			for (int i = 0; i < SGT_HOOK_MAX_PROGS && hooks->h[g].progs[i]; i++)
 				if (!strcmp(hooks->h[g].progs[i], name))

@@ -184,27 +184,32 @@ const struct ksym *ksyms_lookup(const struct ksyms *ks, uint64_t addr)
 	return addr - ks->syms[lo].addr < KSYM_MAX_UNSIZED ? &ks->syms[lo] : NULL;
 }
 
-uint64_t ksyms_scan_addr(const char *path, const char *name)
+int ksyms_scan_addrs(const char *path, const char *const *names, uint64_t *addrs, int n)
 {
 	char line[512];
-	size_t n = strlen(name);
-	uint64_t addr = 0;
+	int found = 0;
 	FILE *f = fopen(path, "re");
 
+	for (int i = 0; i < n; i++)
+		addrs[i] = 0;
 	if (!f)
 		return 0;
-	while (fgets(line, sizeof(line), f)) {
+	while (found < n && fgets(line, sizeof(line), f)) {
 		size_t len = strlen(line);
 
 		/* "addr t name\n": the name is the last field of vmlinux symbols */
-		if (len > n + 1 && line[len - 1] == '\n' && line[len - n - 2] == ' ' &&
-		    !memcmp(line + len - n - 1, name, n)) {
-			addr = strtoull(line, NULL, 16);
-			break;
+		for (int i = 0; i < n; i++) {
+			size_t nl = strlen(names[i]);
+
+			if (!addrs[i] && len > nl + 1 && line[len - 1] == '\n' &&
+			    line[len - nl - 2] == ' ' && !memcmp(line + len - nl - 1, names[i], nl)) {
+				addrs[i] = strtoull(line, NULL, 16);
+				found++;
+			}
 		}
 	}
 	fclose(f);
-	return addr;
+	return found;
 }
 
 int ksyms_load_modules(struct ksyms *ks, const char *path)

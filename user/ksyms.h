@@ -25,8 +25,9 @@ size_t ksyms_count(const struct ksyms *ks);
 const struct ksym *ksyms_lookup(const struct ksyms *ks, uint64_t addr);
 /* The address of a symbol of any type by name (vmlinux only), 0 if absent. */
 uint64_t ksyms_addr_of(const struct ksyms *ks, const char *name);
-/* One vmlinux symbol's address by scanning a kallsyms file, without loading it; 0 if absent. */
-uint64_t ksyms_scan_addr(const char *path, const char *name);
+/* The addresses of n vmlinux symbols, in one scan of a kallsyms file without loading it:
+ * addrs[i] is names[i]'s, 0 if absent. Returns how many were found. */
+int ksyms_scan_addrs(const char *path, const char *const *names, uint64_t *addrs, int n);
 /* Writes "func+0xoff" or "func+0xoff [mod]" (or "0xaddr") into buf. */
 void ksyms_format(const struct ksyms *ks, uint64_t addr, char *buf, size_t size);
 /* True for frames of the tracing machinery itself (BPF programs, trampolines, trace glue),

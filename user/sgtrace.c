@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +35,12 @@
 #include "sgtrace_live.h"
 #include "sgtrace_report.h"
 
+/* A jiffies count and CLOCK_MONOTONIC (ns) read together by clock_sample. */
+struct clock_pair {
+	uint64_t jiffies;
+	uint64_t ns;
+};
+
 struct run {
 	struct sgt_opts opts;
 	struct sgt_hooks hooks;
@@ -51,6 +58,9 @@ struct run {
 	bool child_done;
 	bool child_stopped; /* we stopped it (duration over, or our own SIGINT/SIGTERM) */
 	uint64_t start_ns;
+	uint64_t tick_nsec_addr;   /* &tick_nsec in the kernel, 0 if unknown */
+	struct clock_pair clock0;  /* the first clock_sample, after load */
+	double ns_per_jiffy;	   /* see update_clock() */
 	uint64_t events_by_kind[SGT_KIND_NR];
 };
 
@@ -89,9 +99,16 @@ int main(int argc, char **argv)
 	err = check_environment(&run.opts);
 	if (err)
 		goto cleanup;
-	/* x86-64 direct-map base (CONFIG_RANDOMIZE_MEMORY), for page frees; 0 if not listed. */
-	pob = ksyms_scan_addr("/proc/kallsyms", "page_offset_base");
-	run.pob = pob;
+	/* x86-64 direct-map base (CONFIG_RANDOMIZE_MEMORY), for page frees, and the length of a
+	 * jiffy, for ages (see clock_sample in sgtrace.bpf.c); 0 if not listed. */
+	{
+		uint64_t addrs[2];
+
+		ksyms_scan_addrs("/proc/kallsyms",
+				 (const char *const[]){ "page_offset_base", "tick_nsec" }, addrs, 2);
+		pob = run.pob = addrs[0];
+		run.tick_nsec_addr = addrs[1];
+	}
 	phase("kallsyms");
 	sgt_hooks_probe(&run.hooks, run.opts.attach, pob);
 	phase("probe hooks");
@@ -323,6 +340,55 @@ static int check_environment(const struct sgt_opts *o)
 	return 0;
 }
 
+/* Runs clock_sample in the kernel: 0 and *out, or -errno. */
+static int sample_clock(struct run *run, struct clock_pair *out)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, topts);
+	int err = bpf_prog_test_run_opts(bpf_program__fd(run->skel->progs.clock_sample), &topts);
+
+	if (err)
+		return -errno;
+	out->jiffies = run->skel->bss->sample_jiffies;
+	out->ns = run->skel->bss->sample_ns;
+	return 0;
+}
+
+/*
+ * Sets run->ns_per_jiffy, which turns the jiffies of records and events into ages: the
+ * kernel's tick_nsec when its address is known, else the rate between the first clock sample
+ * (after load) and a new one (the common HZ nearest to it, so that a short interval does not
+ * skew it), else 4 ms (HZ=250). *now, if given, gets the new sample.
+ */
+static void update_clock(struct run *run, struct clock_pair *now)
+{
+	static const double common_hz[] = { 100, 250, 300, 1000 };
+	struct clock_pair c;
+
+	if (sample_clock(run, &c)) {
+		c.jiffies = run->clock0.jiffies;
+		c.ns = run->clock0.ns;
+	}
+	if (now)
+		*now = c;
+	if (run->skel->bss->sample_tick_nsec) {
+		run->ns_per_jiffy = run->skel->bss->sample_tick_nsec;
+		return;
+	}
+	if (!run->clock0.ns) {
+		run->clock0 = c;
+		run->ns_per_jiffy = 4e6;
+		return;
+	}
+	if (c.jiffies > run->clock0.jiffies && c.ns > run->clock0.ns) {
+		double hz = (c.jiffies - run->clock0.jiffies) * 1e9 / (c.ns - run->clock0.ns), best = 250;
+
+		for (size_t i = 0; i < sizeof(common_hz) / sizeof(common_hz[0]); i++)
+			if (fabs(common_hz[i] - hz) < fabs(best - hz))
+				best = common_hz[i];
+		run->ns_per_jiffy = 1e9 / best;
+	}
+}
+
 static int load_and_attach(struct run *run)
 {
 	const struct sgt_opts *o = &run->opts;
@@ -345,6 +411,7 @@ static int load_and_attach(struct run *run)
 	}
 	if (run->hooks.h[SGT_HOOK_FREE_PAGES].method)
 		run->skel->rodata->page_offset_base_addr = run->pob;
+	run->skel->rodata->tick_nsec_addr = run->tick_nsec_addr;
 	run->live_buckets = sgt_live_buckets(o->max_mappings);
 	bpf_map__set_max_entries(run->skel->maps.live, run->live_buckets);
 	run->skel->rodata->live_mask = run->live_buckets - 1;
@@ -362,6 +429,7 @@ static int load_and_attach(struct run *run)
 				"verifier log)\n", strerror(-err));
 		return SGT_EXIT_ERROR;
 	}
+	update_clock(run, NULL); /* the first sample */
 	err = sgt_hooks_attach(&run->hooks, run->skel->obj, run->links,
 			       sizeof(run->links) / sizeof(run->links[0]));
 	if (err > 0)
@@ -371,6 +439,7 @@ static int load_and_attach(struct run *run)
 		return SGT_EXIT_ERROR;
 	}
 	phase("attach");
+	update_clock(run, NULL);
 	run->start_ns = now_ns();
 	run->skel->bss->trace_start_ns = run->start_ns; /* same clock as bpf_ktime_get_ns() */
 	run->report.hooks = sgt_hooks_json(&run->hooks);
@@ -488,9 +557,9 @@ static void read_devs(struct run *run)
 	}
 }
 
-static uint64_t event_age(const struct sgt_event *e)
+static uint64_t event_age(const struct run *run, const struct sgt_event *e)
 {
-	return e->ts_map && e->ts > e->ts_map ? e->ts - e->ts_map : 0;
+	return e->ts_map && e->ts > e->ts_map ? (e->ts - e->ts_map) * run->ns_per_jiffy : 0;
 }
 
 static int on_record_event(void *ctx, void *data, size_t size)
@@ -500,7 +569,7 @@ static int on_record_event(void *ctx, void *data, size_t size)
 	if (size < sizeof(struct sgt_event))
 		return 0;
 	run->report.events_received++;
-	sgt_report_add(&run->report, data, event_age(data));
+	sgt_report_add(&run->report, data, event_age(run, data));
 	return 0;
 }
 
@@ -621,6 +690,7 @@ static int do_record(struct run *run)
 	struct sgt_report *r = &run->report;
 	struct ring_buffer *rb;
 	uint64_t end;
+	struct clock_pair end_clock;
 	bool detaching;
 	int err = 0, status;
 	FILE *text = stdout;
@@ -666,6 +736,7 @@ static int do_record(struct run *run)
 	phase("traced");
 	start_ksyms();
 	stop_handlers(run);
+	update_clock(run, &end_clock);
 	ring_buffer__consume(rb);
 	end = now_ns();
 	detaching = start_detach(run);
@@ -673,8 +744,8 @@ static int do_record(struct run *run)
 	r->duration_s = (end - run->start_ns) / 1e9;
 	read_stats(run, r->stats);
 	read_devs(run);
-	err = sgt_collect_live(bpf_map__fd(run->skel->maps.live), run->live_buckets, r, end,
-			       run->opts.min_age_ms);
+	err = sgt_collect_live(bpf_map__fd(run->skel->maps.live), run->live_buckets, r,
+			       end_clock.jiffies, run->ns_per_jiffy, run->opts.min_age_ms);
 	if (err)
 		fprintf(stderr, "sgtrace: cannot read the live mappings: %s\n", strerror(-err));
 	phase("read live mappings");
@@ -867,12 +938,12 @@ static int on_stream_event(void *ctx, void *data, size_t size)
 	read_devs(run); /* device names of new devices */
 	need_ksyms(run);
 	if (run->opts.json) {
-		json_object *j = sgt_event_json(&run->report, e, event_age(e));
+		json_object *j = sgt_event_json(&run->report, e, event_age(run, e));
 
 		printf("%s\n", json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN));
 		json_object_put(j);
 	} else {
-		sgt_event_print(&run->report, e, event_age(e), stdout);
+		sgt_event_print(&run->report, e, event_age(run, e), stdout);
 	}
 	fflush(stdout);
 	return 0;

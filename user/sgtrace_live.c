@@ -16,9 +16,9 @@ uint32_t sgt_live_buckets(uint32_t max_mappings)
 }
 
 static int classify(struct sgt_report *r, const struct sgt_live *v, uint64_t sgl, uint64_t now,
-		    uint64_t min_age, const struct sgt_devinfo **last)
+		    double ns_per_jiffy, uint64_t min_age, const struct sgt_devinfo **last)
 {
-	uint64_t age = now > v->ts ? now - v->ts : 0;
+	uint64_t age = now > v->ts ? (now - v->ts) * ns_per_jiffy : 0;
 	unsigned int kind;
 	struct sgt_event e;
 
@@ -49,7 +49,7 @@ static int classify(struct sgt_report *r, const struct sgt_live *v, uint64_t sgl
 }
 
 int sgt_collect_live(int fd, uint32_t buckets, struct sgt_report *r, uint64_t now,
-		     uint64_t min_age_ms)
+		     double ns_per_jiffy, uint64_t min_age_ms)
 {
 	size_t page = sysconf(_SC_PAGESIZE);
 	size_t len = ((size_t)buckets * sizeof(struct sgt_live_bucket) + page - 1) / page * page;
@@ -70,7 +70,7 @@ int sgt_collect_live(int fd, uint32_t buckets, struct sgt_report *r, uint64_t no
 			/* Busy slots cannot remain once the handlers have stopped. */
 			if (!word || (word & SGT_SLOT_FLAGS))
 				continue;
-			err = classify(r, &table[b].ent[i], word, now, min_age, &last);
+			err = classify(r, &table[b].ent[i], word, now, ns_per_jiffy, min_age, &last);
 		}
 	}
 	munmap((void *)table, len);

@@ -86,7 +86,7 @@ int main(int argc, char **argv)
 		sgt_report_add_dev(&r, 0xffff888100000000ULL + i * 0x1000, &d);
 	}
 	t0 = now_s();
-	err = sgt_collect_live(fd, buckets, &r, 2000000000ULL, 0);
+	err = sgt_collect_live(fd, buckets, &r, 2000000000ULL, 4e6, 0);
 	t1 = now_s();
 	j = sgt_report_json(&r);
 	devnull = fopen("/dev/null", "w");

@@ -52,9 +52,15 @@ static void test_ksyms_lookup(void)
 	CHECK(ksyms_lookup(ks, 0x1000) == NULL);
 	CHECK(ksyms_addr_of(ks, "page_offset_base") == 0xffffffff82000000ULL);
 	CHECK(ksyms_addr_of(ks, "no_such_symbol") == 0);
-	CHECK(ksyms_scan_addr(fixture, "page_offset_base") == 0xffffffff82000000ULL);
-	CHECK(ksyms_scan_addr(fixture, "offset_base") == 0);
-	CHECK(ksyms_scan_addr(fixture, "sgkm_ioctl") == 0); /* module symbols are not scanned */
+	{
+		/* one scan for several; "offset_base" is only a suffix of a name; module symbols
+		 * are not scanned */
+		const char *const names[] = { "sgkm_ioctl", "page_offset_base", "offset_base" };
+		uint64_t addrs[3] = { 1, 1, 1 };
+
+		CHECK(ksyms_scan_addrs(fixture, names, addrs, 3) == 1);
+		CHECK(addrs[0] == 0 && addrs[1] == 0xffffffff82000000ULL && addrs[2] == 0);
+	}
 }
 
 static void test_ksyms_extents(void)
