@@ -868,7 +868,9 @@ static __always_inline void on_unmap_body(void *ctx, __u64 dev, __u64 sgl, int n
 	struct sgt_dev *d;
 	__u32 mask = 0;
 
-	if (!live_find(sgl, &s)) {
+	/* An address that is not 8-byte aligned is no scatterlist's; it must not be compared with
+	 * slot words, whose low bits are flags. */
+	if (sgl < 4096 || (sgl & SGT_SLOT_FLAGS) || !live_find(sgl, &s)) {
 		report_unknown_unmap(ctx, dev, sgl, nents, dir, SGT_UNKNOWN_NOT_MAPPED);
 		return;
 	}
