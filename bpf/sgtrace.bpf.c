@@ -213,31 +213,23 @@ struct {
  * A pre-filter for the free hooks: kmem:kfree fires on every kfree() in the system (about 9 per
  * sgstress operation under TCG, most of them not scatterlists). "watch" counts, per slot of a
  * hash of the address, the entries of the live table (mapped or unmapped) whose address falls
- * in that slot; a free whose slot counts 0 returns after one array read (inlined by the
- * verifier) instead of reading two buckets. A count is raised before an entry can be seen and
- * lowered after it is gone, so a 0 is always exact.
+ * in that slot; a free whose slot counts 0 returns after one load instead of reading two
+ * buckets, and a map whose slot counts 0 does not look for its address. A count is raised
+ * before an entry can be seen and lowered after it is gone, so a 0 is always exact. A global
+ * array (.bss): its element's address is computed inline, with no lookup and no NULL check
+ * (every branch is a translation block under TCG, where this runs ~9 times per operation).
  */
 #define WATCH_SHIFT 18
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1 << WATCH_SHIFT);
-	__type(key, __u32);
-	__type(value, __u32);
-} watch SEC(".maps");
+__u32 watch[1 << WATCH_SHIFT];
 
 static __always_inline __u32 *watch_slot(__u64 addr)
 {
-	__u32 slot = (__u32)((addr * 0x9E3779B97F4A7C15ULL) >> (64 - WATCH_SHIFT));
-
-	return bpf_map_lookup_elem(&watch, &slot);
+	return &watch[(addr * 0x9E3779B97F4A7C15ULL) >> (64 - WATCH_SHIFT)];
 }
 
 static __always_inline void watch_add(__u64 addr, int n)
 {
-	__u32 *w = watch_slot(addr);
-
-	if (w)
-		__sync_fetch_and_add(w, n);
+	__sync_fetch_and_add(watch_slot(addr), n);
 }
 
 static __always_inline void stat_inc(__u32 idx)
@@ -713,7 +705,7 @@ static __always_inline int live_claim(__u64 sgl, struct live_slot *s, int *was_m
 {
 	/* A lost compare-and-swap is another CPU taking a slot meanwhile: look again. */
 	for (int attempt = 0; attempt < 3; attempt++) {
-		if (live_find(sgl, s)) {
+		if (*watch_slot(sgl) && live_find(sgl, s)) {
 			if (!live_swap(s, sgl | SGT_SLOT_BUSY))
 				continue;
 			*was_mapped = !(s->word & SGT_SLOT_UNMAPPED);
@@ -859,10 +851,30 @@ static __always_inline void report_unknown_unmap(void *ctx, __u64 dev, __u64 sgl
 	emit(&e);
 }
 
+/* A finding about a recorded mapping, made by an unmap (udev/udir/unents: its arguments) or a
+ * free (all 0). The event is built here, not in the callers: zeroing it is not free, and their
+ * common path has no finding. */
+static __always_inline void report_record(void *ctx, __u32 kind, __u32 detail, __u64 sgl,
+					  struct sgt_live *v, __u64 udev, int udir, int unents,
+					  struct sgt_dev *d)
+{
+	struct sgt_event e = {};
+
+	e.kind = kind;
+	e.detail = detail;
+	fill_from_live(&e, sgl, v);
+	e.udev = udev;
+	e.udir = udir;
+	e.unents = unents;
+	fill_current(&e, ctx);
+	if (d)
+		__sync_fetch_and_add(&d->findings, 1);
+	emit(&e);
+}
+
 static __always_inline void on_unmap_body(void *ctx, __u64 dev, __u64 sgl, int nents,
 					  int dir)
 {
-	struct sgt_event e = {};
 	struct live_slot s;
 	struct sgt_live v;
 	struct sgt_dev *d;
@@ -897,22 +909,11 @@ static __always_inline void on_unmap_body(void *ctx, __u64 dev, __u64 sgl, int n
 	if (v.nents != (__u32)nents)
 		mask |= SGT_MISMATCH_NENTS;
 	if (mask)
-		e.kind = SGT_UNMAP_MISMATCH;
+		report_record(ctx, SGT_UNMAP_MISMATCH, mask, sgl, &v, dev, dir, nents, d);
 	else if (d && d->gen != v.gen)
 		/* The device completed an unbind since the map: devres should have unmapped it.
 		 * Unmaps inside the unbind (devres release) see the old generation: clean. */
-		e.kind = SGT_UNMAP_AFTER_UNBIND;
-	else
-		return;
-	e.detail = mask;
-	fill_from_live(&e, sgl, &v);
-	e.udev = (__u64)dev;
-	e.udir = dir;
-	e.unents = nents;
-	fill_current(&e, ctx);
-	if (d)
-		__sync_fetch_and_add(&d->findings, 1);
-	emit(&e);
+		report_record(ctx, SGT_UNMAP_AFTER_UNBIND, 0, sgl, &v, dev, dir, nents, d);
 }
 
 /* c: this CPU's scratch if the caller has it, else NULL. */
@@ -931,17 +932,12 @@ static __always_inline void on_unmap(void *ctx, struct cpu_scratch *c, __u64 dev
 /* Memory at ptr is freed (kfree, or a page given back). */
 static __always_inline void on_free(void *ctx, __u64 ptr)
 {
-	struct sgt_event e = {};
 	struct live_slot s;
 	struct sgt_live v;
-	__u32 *w;
 
-	if (ptr < 4096 || (ptr & SGT_SLOT_FLAGS) || stopping >= 2)
-		return;
-	w = watch_slot(ptr);
-	if (!w || !*w)
-		return; /* not in the live table */
-	if (!live_find(ptr, &s))
+	if (!*watch_slot(ptr))
+		return; /* not in the live table: nearly every kfree() */
+	if (ptr < 4096 || (ptr & SGT_SLOT_FLAGS) || stopping >= 2 || !live_find(ptr, &s))
 		return;
 	if (s.word & SGT_SLOT_UNMAPPED) {
 		/* The table's memory goes back after its unmap: the address may be reused. */
@@ -967,16 +963,7 @@ static __always_inline void on_free(void *ctx, __u64 ptr)
 	}
 	/* Terminal: the address may be reused by another table, it is no longer tracked. */
 	stat_inc(SGT_STAT_TABLE_FREES);
-	e.kind = SGT_FREED_WHILE_MAPPED;
-	fill_from_live(&e, ptr, &v);
-	fill_current(&e, ctx);
-	{
-		struct sgt_dev *d = dev_lookup(v.dev);
-
-		if (d)
-			__sync_fetch_and_add(&d->findings, 1);
-	}
-	emit(&e);
+	report_record(ctx, SGT_FREED_WHILE_MAPPED, 0, ptr, &v, 0, 0, 0, dev_lookup(v.dev));
 }
 
 static __always_inline void on_page_free(void *ctx, __u64 pfn)
