@@ -365,6 +365,13 @@ static void update_clock(struct run *run, struct clock_pair *now)
 	struct clock_pair c;
 
 	if (sample_clock(run, &c)) {
+		static bool warned;
+
+		if (!warned)
+			fprintf(stderr, "sgtrace: warning: cannot run clock_sample (BPF_PROG_TEST_RUN "
+					"of a raw_tp program, 5.10+): the ages of mappings are unknown, "
+					"--min-age cannot apply\n");
+		warned = true;
 		c.jiffies = run->clock0.jiffies;
 		c.ns = run->clock0.ns;
 	}
