@@ -751,6 +751,7 @@ static __always_inline void on_map_body(void *ctx, struct cpu_scratch *c, __u64 
 	struct sgt_live *rec;
 	struct sgt_dev *d;
 	int was_mapped;
+	__u64 bytes;
 
 	d = get_dev(dev);
 	if (d && !d->match)
@@ -786,7 +787,8 @@ static __always_inline void on_map_body(void *ctx, struct cpu_scratch *c, __u64 
 	}
 	rec->dev = (__u64)dev;
 	rec->ts = bpf_jiffies64(); /* see clock_sample */
-	rec->bytes = sg_bytes(sgl, nents, first_len);
+	bytes = sg_bytes(sgl, nents, first_len);
+	rec->bytes = bytes;
 	rec->pid = bpf_get_current_pid_tgid() >> 32;
 	rec->stack_id = stack_id == NO_STACK ? stack_at(ctx, callsite) : stack_id;
 	rec->nents = nents;
@@ -800,7 +802,7 @@ static __always_inline void on_map_body(void *ctx, struct cpu_scratch *c, __u64 
 	if (d) {
 		__sync_fetch_and_add(&d->maps, 1);
 		__sync_fetch_and_add(&d->live, 1);
-		__sync_fetch_and_add(&d->live_bytes, rec->bytes);
+		__sync_fetch_and_add(&d->live_bytes, bytes); /* the record is no longer ours */
 	}
 }
 

@@ -68,6 +68,7 @@ static volatile sig_atomic_t exiting;
 static volatile sig_atomic_t exit_signal;
 
 static int check_environment(const struct sgt_opts *o);
+static void find_kernel_variables(struct run *run);
 static int load_and_attach(struct run *run);
 static int do_probe(struct run *run);
 static int do_record(struct run *run);
@@ -84,7 +85,6 @@ static const struct ksyms *need_ksyms(struct run *run);
 int main(int argc, char **argv)
 {
 	struct run run = { .child = -1 };
-	uint64_t pob;
 	int err;
 
 	err = sgt_parse_args(argc, argv, &run.opts);
@@ -99,18 +99,9 @@ int main(int argc, char **argv)
 	err = check_environment(&run.opts);
 	if (err)
 		goto cleanup;
-	/* x86-64 direct-map base (CONFIG_RANDOMIZE_MEMORY), for page frees, and the length of a
-	 * jiffy, for ages (see clock_sample in sgtrace.bpf.c); 0 if not listed. */
-	{
-		uint64_t addrs[2];
-
-		ksyms_scan_addrs("/proc/kallsyms",
-				 (const char *const[]){ "page_offset_base", "tick_nsec" }, addrs, 2);
-		pob = run.pob = addrs[0];
-		run.tick_nsec_addr = addrs[1];
-	}
+	find_kernel_variables(&run);
 	phase("kallsyms");
-	sgt_hooks_probe(&run.hooks, run.opts.attach, pob);
+	sgt_hooks_probe(&run.hooks, run.opts.attach, run.pob);
 	phase("probe hooks");
 
 	if (run.opts.cmd == SGT_CMD_PROBE) {
@@ -338,6 +329,19 @@ static int check_environment(const struct sgt_opts *o)
 		fprintf(stderr, "sgtrace: warning: no device named '%s' exists now; tracing it "
 				"anyway in case it appears\n", o->device);
 	return 0;
+}
+
+/* The kernel variables the BPF side reads, from one scan of /proc/kallsyms (0: not listed):
+ * the x86-64 direct-map base (CONFIG_RANDOMIZE_MEMORY), for page frees, and tick_nsec, the
+ * length of a jiffy, for ages (see clock_sample in sgtrace.bpf.c). */
+static void find_kernel_variables(struct run *run)
+{
+	static const char *const names[] = { "page_offset_base", "tick_nsec" };
+	uint64_t addrs[2];
+
+	ksyms_scan_addrs("/proc/kallsyms", names, addrs, 2);
+	run->pob = addrs[0];
+	run->tick_nsec_addr = addrs[1];
 }
 
 /* Runs clock_sample in the kernel: 0 and *out, or -errno. */
