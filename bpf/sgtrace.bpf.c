@@ -499,8 +499,8 @@ struct walk_ctx {
 	__u32 sgsz;
 };
 
-/* A pointer turned into a plain number for the verifier: the walk below does arithmetic on
- * it, which on a BTF-typed pointer keeps the verifier from converging on the loop. */
+/* A pointer turned into a plain number through one helper call, where no scratch word is at
+ * hand (see as_number): the unbind hooks, which are rare. */
 static __always_inline __u64 launder(__u64 v)
 {
 	__u64 out = 0;
@@ -959,7 +959,7 @@ static __always_inline void on_free(void *ctx, __u64 ptr)
 	watch_add(ptr, -1);
 	dev_unlive(v.dev, v.bytes);
 	if (nested_in_tracer()) {
-		/* Nested in one of our handlers: the unmap may have been skipped (see busy). */
+		/* Nested in one of our handlers: the unmap may have been skipped (see busy_enter). */
 		stat_inc(SGT_STAT_LOST_NESTED);
 		return;
 	}
