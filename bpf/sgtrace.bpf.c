@@ -621,33 +621,6 @@ static __always_inline struct sgt_live_bucket *live_bucket(__u64 sgl, int second
 	return bpf_map_lookup_elem(&live, &k);
 }
 
-/* Finds the slot of sgl (mapped or unmapped, not busy): 1 with *at set, or 0. */
-static __always_inline int live_find(__u64 sgl, struct live_slot *at)
-{
-	struct sgt_live_bucket *bk[2] = { live_bucket(sgl, 0), live_bucket(sgl, 1) };
-
-	/* Branches that only end the search: the verifier's work stays linear in the slots. */
-	for (int j = 0; j < 2; j++) {
-		struct sgt_live_bucket *b = bk[j];
-
-		if (!b)
-			continue;
-#pragma unroll
-		for (int i = 0; i < SGT_LIVE_SLOTS; i++) {
-			__u64 w = *(volatile __u64 *)&b->sgl[i];
-
-			/* sgl, or sgl | UNMAPPED (sgl has no flag bits set). */
-			if ((w | SGT_SLOT_UNMAPPED) == (sgl | SGT_SLOT_UNMAPPED)) {
-				at->b = b;
-				at->word = w;
-				at->i = i;
-				return 1;
-			}
-		}
-	}
-	return 0;
-}
-
 /* The first slot of b whose word, masked, equals want: 1 with *s set, or 0. */
 static __always_inline int bucket_slot(struct sgt_live_bucket *b, __u64 mask, __u64 want,
 				       struct live_slot *s)
@@ -664,6 +637,16 @@ static __always_inline int bucket_slot(struct sgt_live_bucket *b, __u64 mask, __
 		}
 	}
 	return 0;
+}
+
+/* Finds the slot of sgl (mapped or unmapped, not busy): 1 with *at set, or 0. sgl has no
+ * flag bits set, so the words that match are sgl and sgl | UNMAPPED. */
+static __always_inline int live_find(__u64 sgl, struct live_slot *at)
+{
+	struct sgt_live_bucket *b1 = live_bucket(sgl, 0), *b2 = live_bucket(sgl, 1);
+
+	return (b1 && bucket_slot(b1, ~SGT_SLOT_UNMAPPED, sgl, at)) ||
+	       (b2 && bucket_slot(b2, ~SGT_SLOT_UNMAPPED, sgl, at));
 }
 
 /*
@@ -692,6 +675,16 @@ static __always_inline int live_swap(struct live_slot *s, __u64 to)
 	__u32 i = s->i & (SGT_LIVE_SLOTS - 1);
 
 	return __sync_val_compare_and_swap(&s->b->sgl[i], s->word, to) == s->word;
+}
+
+/* Empties a slot (its memory was freed): 1 if this caller did. */
+static __always_inline int live_release(struct live_slot *s, __u64 sgl)
+{
+	if (!live_swap(s, 0))
+		return 0;
+	__sync_fetch_and_add(&s->b->used, -1);
+	watch_add(sgl, -1); /* after the slot is gone: see watch */
+	return 1;
 }
 
 static __always_inline struct sgt_live *live_record(struct live_slot *s)
@@ -731,10 +724,9 @@ static __always_inline int live_claim(__u64 sgl, struct live_slot *s, int *was_m
 	return 0;
 }
 
-static __always_inline void dev_unlive(__u64 dev, __u64 bytes)
+/* A live mapping of d's (NULL: not tracked) is gone. */
+static __always_inline void dev_unlive(struct sgt_dev *d, __u64 bytes)
 {
-	struct sgt_dev *d = dev_lookup(dev);
-
 	if (d) {
 		__sync_fetch_and_add(&d->live, -1);
 		__sync_fetch_and_add(&d->live_bytes, -bytes);
@@ -783,7 +775,7 @@ static __always_inline void on_map_body(void *ctx, struct cpu_scratch *c, __u64 
 	if (was_mapped) {
 		/* Mapped again while mapped: the newer map wins, the older one is dropped. */
 		stat_inc(SGT_STAT_REMAPS);
-		dev_unlive(rec->dev, rec->bytes);
+		dev_unlive(dev_lookup(rec->dev), rec->bytes);
 	}
 	rec->dev = (__u64)dev;
 	rec->ts = bpf_jiffies64(); /* see clock_sample */
@@ -899,11 +891,9 @@ static __always_inline void on_unmap_body(void *ctx, __u64 dev, __u64 sgl, int n
 	}
 	stat_inc(SGT_STAT_UNMAPS);
 	d = dev_lookup(v.dev);
-	if (d) {
+	if (d)
 		__sync_fetch_and_add(&d->unmaps, 1);
-		__sync_fetch_and_add(&d->live, -1);
-		__sync_fetch_and_add(&d->live_bytes, -v.bytes);
-	}
+	dev_unlive(d, v.bytes);
 	if (v.dev != (__u64)dev)
 		mask |= SGT_MISMATCH_DEV;
 	if (v.dir != (__u32)dir)
@@ -936,6 +926,7 @@ static __always_inline void on_free(void *ctx, __u64 ptr)
 {
 	struct live_slot s;
 	struct sgt_live v;
+	struct sgt_dev *d;
 
 	if (!*watch_slot(ptr))
 		return; /* not in the live table: nearly every kfree() */
@@ -943,21 +934,17 @@ static __always_inline void on_free(void *ctx, __u64 ptr)
 		return;
 	if (s.word & SGT_SLOT_UNMAPPED) {
 		/* The table's memory goes back after its unmap: the address may be reused. */
-		if (live_swap(&s, 0)) {
-			__sync_fetch_and_add(&s.b->used, -1);
-			watch_add(ptr, -1);
+		if (live_release(&s, ptr))
 			stat_inc(SGT_STAT_TABLE_FREES);
-		}
 		return;
 	}
 	__builtin_memcpy(&v, live_record(&s), sizeof(v));
-	if (!live_swap(&s, 0)) {
+	if (!live_release(&s, ptr)) {
 		stat_inc(SGT_STAT_LOST_RACE);
 		return;
 	}
-	__sync_fetch_and_add(&s.b->used, -1);
-	watch_add(ptr, -1);
-	dev_unlive(v.dev, v.bytes);
+	d = dev_lookup(v.dev);
+	dev_unlive(d, v.bytes);
 	if (nested_in_tracer()) {
 		/* Nested in one of our handlers: the unmap may have been skipped (see busy_enter). */
 		stat_inc(SGT_STAT_LOST_NESTED);
@@ -965,7 +952,7 @@ static __always_inline void on_free(void *ctx, __u64 ptr)
 	}
 	/* Terminal: the address may be reused by another table, it is no longer tracked. */
 	stat_inc(SGT_STAT_TABLE_FREES);
-	report_record(ctx, SGT_FREED_WHILE_MAPPED, 0, ptr, &v, 0, 0, 0, dev_lookup(v.dev));
+	report_record(ctx, SGT_FREED_WHILE_MAPPED, 0, ptr, &v, 0, 0, 0, d);
 }
 
 static __always_inline void on_page_free(void *ctx, __u64 pfn)
