@@ -10,6 +10,7 @@
 #include <linux/dma-mapping.h>
 #include <linux/module.h>
 #include <linux/slab.h>
+#include <linux/version.h>
 
 #include "sgkm.h"
 
@@ -69,7 +70,15 @@ static void sgkm_remove(struct platform_device *pdev)
 
 static struct platform_driver sgkm_driver = {
 	.probe = sgkm_probe,
+	/*
+	 * 6.11 made platform_driver.remove() return void and kept .remove_new as its alias until
+	 * 6.13 removed it; before 6.11 only .remove_new takes a void function.
+	 */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 11, 0)
+	.remove = sgkm_remove,
+#else
 	.remove_new = sgkm_remove,
+#endif
 	.driver = {
 		.name = SGKM_DRIVER_NAME,
 	},

@@ -19,6 +19,7 @@
 #include <linux/platform_device.h>
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
+#include <linux/vmalloc.h>
 
 #define SCALE_MAX_MAPPINGS	(4u << 20)
 
