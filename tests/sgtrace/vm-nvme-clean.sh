@@ -4,7 +4,9 @@
 method=${1:-auto}
 cat >/tmp/workload <<'W'
 set -e
-dev=$(basename "$(readlink /sys/block/nvme0n1/device/device)")
+# The controller's PCI function, through the nvme class device: with QEMU 10's nvme (a
+# multipath-capable subsystem) /sys/block/nvme0n1/device is the subsystem head nvme-subsys0.
+dev=$(basename "$(readlink -f /sys/class/nvme/nvme0/device)")
 dd if=/dev/urandom of=/tmp/data bs=1M count=16 2>/dev/null
 dd if=/tmp/data of=/dev/nvme0n1 bs=1M oflag=direct 2>/dev/null
 dd if=/dev/nvme0n1 of=/dev/null bs=4M count=16 iflag=direct 2>/dev/null
