@@ -1081,6 +1081,28 @@ int BPF_PROG(fexit_release, struct device *dev)
 	return 0;
 }
 
+/* device_unbind_cleanup(dev): where every binding ends, both a completed unbind
+ * (__device_release_driver, under device_release_driver_internal) and a probe that failed
+ * (really_probe's error path, which never passes through device_release_driver_internal). It
+ * releases the device's devres and then clears dev->driver, so the rule of on_unbind_entry/exit
+ * holds unchanged: unmaps inside it are devres', a mapping still live after it outlived the
+ * binding. Static in drivers/base/dd.c since 5.18, and not inlined in the 6.1, 6.12 and 7.3
+ * cloud kernels (traceable there); user space prefers it and falls back to
+ * device_release_driver_internal, which misses failed probes. */
+SEC("fentry/device_unbind_cleanup")
+int BPF_PROG(fentry_unbind_cleanup, struct device *dev)
+{
+	on_unbind_entry(dev);
+	return 0;
+}
+
+SEC("fexit/device_unbind_cleanup")
+int BPF_PROG(fexit_unbind_cleanup, struct device *dev)
+{
+	on_unbind_exit(dev);
+	return 0;
+}
+
 /* ---- tp_btf flavour of the dma tracepoints (dma:dma_map_sg and dma:dma_unmap_sg appeared in
  * 6.12; dma:dma_map_sg_err was posted in October 2024, so 6.13 at the earliest, and is in 6.18;
  * as first posted it fires only for errors other than EINVAL/ENOMEM/EIO/EREMOTEIO). Prototypes, checked by user space in the kernel's BTF
@@ -1223,8 +1245,8 @@ int BPF_KPROBE(kp_dma_unmap_sg_attrs, struct device *dev, struct scatterlist *sg
 	return 0;
 }
 
-SEC("kprobe/device_release_driver_internal")
-int BPF_KPROBE(kp_release, struct device *dev)
+/* kprobe flavour of the unbind hooks: the device of each entry is kept for its return. */
+static __always_inline int kp_unbind_enter(struct device *dev)
 {
 	__u64 tid = bpf_get_current_pid_tgid();
 	struct unbind_stash z = {}, *s;
@@ -1245,8 +1267,7 @@ int BPF_KPROBE(kp_release, struct device *dev)
 	return 0;
 }
 
-SEC("kretprobe/device_release_driver_internal")
-int BPF_KRETPROBE(krp_release)
+static __always_inline int kp_unbind_leave(void)
 {
 	__u64 tid = bpf_get_current_pid_tgid();
 	struct unbind_stash *s = bpf_map_lookup_elem(&unbind_stash, &tid);
@@ -1260,6 +1281,30 @@ int BPF_KRETPROBE(krp_release)
 	if (!depth)
 		bpf_map_delete_elem(&unbind_stash, &tid);
 	return 0;
+}
+
+SEC("kprobe/device_release_driver_internal")
+int BPF_KPROBE(kp_release, struct device *dev)
+{
+	return kp_unbind_enter(dev);
+}
+
+SEC("kretprobe/device_release_driver_internal")
+int BPF_KRETPROBE(krp_release)
+{
+	return kp_unbind_leave();
+}
+
+SEC("kprobe/device_unbind_cleanup")
+int BPF_KPROBE(kp_unbind_cleanup, struct device *dev)
+{
+	return kp_unbind_enter(dev);
+}
+
+SEC("kretprobe/device_unbind_cleanup")
+int BPF_KRETPROBE(krp_unbind_cleanup)
+{
+	return kp_unbind_leave();
 }
 
 /* ---- raw tracepoint / tracepoint flavour: works without BTF-typed attach (and where

@@ -429,26 +429,46 @@ static bool try_free(struct sgt_hook *h, enum sgt_attach m)
 	return true;
 }
 
+/*
+ * device_unbind_cleanup() ends every binding, failed probes included; where it cannot be traced,
+ * device_release_driver_internal() sees every unbind but not the cleanup of a failed probe
+ * (bpf/sgtrace.bpf.c says why).
+ */
 static bool try_unbind(struct sgt_hook *h, enum sgt_attach m)
 {
-	const char *fn = "device_release_driver_internal";
+	static const struct {
+		const char *fn;
+		const char *fentry[3], *kprobe[3];
+	} targets[] = {
+		{ "device_unbind_cleanup", { "fentry_unbind_cleanup", "fexit_unbind_cleanup" },
+		  { "kp_unbind_cleanup", "krp_unbind_cleanup" } },
+		{ "device_release_driver_internal", { "fentry_release", "fexit_release" },
+		  { "kp_release", "krp_release" } },
+	};
 
-	switch (m) {
-	case SGT_ATTACH_FENTRY:
-		if (!tracing_can_attach(fn, BPF_TRACE_FENTRY) || !tracing_can_attach(fn, BPF_TRACE_FEXIT))
+	for (size_t i = 0; i < sizeof(targets) / sizeof(targets[0]); i++) {
+		const char *fn = targets[i].fn;
+		char what[160];
+
+		switch (m) {
+		case SGT_ATTACH_FENTRY:
+			if (!tracing_can_attach(fn, BPF_TRACE_FENTRY) ||
+			    !tracing_can_attach(fn, BPF_TRACE_FEXIT))
+				continue;
+			snprintf(what, sizeof(what), "fentry+fexit:%s", fn);
+			set(h, "fentry/fexit", what, targets[i].fentry);
+			return true;
+		case SGT_ATTACH_KPROBE:
+			if (!kprobe_can_attach(fn))
+				continue;
+			snprintf(what, sizeof(what), "kprobe+kretprobe:%s", fn);
+			set(h, "kprobe", what, targets[i].kprobe);
+			return true;
+		default:
 			return false;
-		set(h, "fentry/fexit", "fentry+fexit:device_release_driver_internal",
-		    (const char *const[]){ "fentry_release", "fexit_release", NULL });
-		return true;
-	case SGT_ATTACH_KPROBE:
-		if (!kprobe_can_attach(fn))
-			return false;
-		set(h, "kprobe", "kprobe+kretprobe:device_release_driver_internal",
-		    (const char *const[]){ "kp_release", "krp_release", NULL });
-		return true;
-	default:
-		return false;
+		}
 	}
+	return false;
 }
 
 typedef bool (*try_fn)(struct sgt_hook *h, enum sgt_attach m);
@@ -512,9 +532,14 @@ void sgt_hooks_probe(struct sgt_hooks *hooks, enum sgt_attach mode, uint64_t pag
 		    (const char *const[]){ "tp_mm_page_free", NULL });
 
 	choose(&h[SGT_HOOK_UNBIND], try_unbind, mode, false);
-	if (!h[SGT_HOOK_UNBIND].method)
+	if (h[SGT_HOOK_UNBIND].method && strstr(h[SGT_HOOK_UNBIND].targets, "device_release_driver_internal"))
 		snprintf(h[SGT_HOOK_UNBIND].note, sizeof(h[0].note),
-			 "device_release_driver_internal cannot be traced (no fentry, no kprobe): "
+			 "device_unbind_cleanup cannot be traced: a probe that fails after mapping "
+			 "is not seen as an unbind (its leftover mappings show up as leak)");
+	else if (!h[SGT_HOOK_UNBIND].method)
+		snprintf(h[SGT_HOOK_UNBIND].note, sizeof(h[0].note),
+			 "neither device_unbind_cleanup nor device_release_driver_internal can be "
+			 "traced (no fentry, no kprobe): "
 			 "unbinds not seen, so outlives_unbind and unmap_after_unbind are not "
 			 "detected (such mappings show up as leak)");
 }
