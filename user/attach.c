@@ -505,6 +505,18 @@ void sgt_hooks_probe(struct sgt_hooks *hooks, enum sgt_attach mode, uint64_t pag
 			 btf_has_func("dma_map_sg_attrs")
 				 ? "neither fexit, kprobe nor a dma tracepoint (6.12+) can be attached"
 				 : "dma_map_sg_attrs is not in the kernel's BTF");
+	/*
+	 * After 6.12 the DMA API grew ways to map without a scatterlist: the IOVA API
+	 * (dma_iova_link()) and the block layer's blk_rq_dma_map_iter_*() on top of it (6.17,
+	 * which nvme switched to), then dma_map_phys(). 7.3's nvme maps only that way. Those
+	 * mappings are not traced: say so where the functions exist.
+	 */
+	if (h[SGT_HOOK_MAP].method && !h[SGT_HOOK_MAP].note[0] &&
+	    (btf_has_func("dma_map_phys") || btf_has_func("dma_iova_link")))
+		snprintf(h[SGT_HOOK_MAP].note, sizeof(h[0].note),
+			 "this kernel also maps outside the sg API (dma_map_phys, dma_iova_link: nvme "
+			 "and other block drivers through blk_rq_dma_map_iter): those mappings are "
+			 "not traced");
 	choose(&h[SGT_HOOK_UNMAP], try_unmap, mode, true);
 	if (!h[SGT_HOOK_UNMAP].method)
 		snprintf(h[SGT_HOOK_UNMAP].note, sizeof(h[0].note),
