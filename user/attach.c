@@ -341,6 +341,10 @@ static bool set_dma_map_tracepoints(struct sgt_hook *h, const char *method,
 	if (dma_tp_proto_ok("dma_map_sg_err", 7) && can_attach("dma_map_sg_err")) {
 		snprintf(targets, sizeof(targets), "%s:dma_map_sg %s:dma_map_sg_err", method, method);
 		set(h, method, targets, (const char *const[]){ map_prog, err_prog, NULL });
+		/* __dma_map_sg_attrs() fires it only for errors it does not expect (a WARN). */
+		snprintf(h->note, sizeof(h->note),
+			 "dma:dma_map_sg_err fires only for unexpected errors: maps failing with "
+			 "ENOMEM, EINVAL, EIO or EREMOTEIO (a full bounce buffer) are not seen");
 	} else {
 		snprintf(targets, sizeof(targets), "%s:dma_map_sg", method);
 		set(h, method, targets, (const char *const[]){ map_prog, NULL });
@@ -511,12 +515,13 @@ void sgt_hooks_probe(struct sgt_hooks *hooks, enum sgt_attach mode, uint64_t pag
 	 * which nvme switched to), then dma_map_phys(). 7.3's nvme maps only that way. Those
 	 * mappings are not traced: say so where the functions exist.
 	 */
-	if (h[SGT_HOOK_MAP].method && !h[SGT_HOOK_MAP].note[0] &&
-	    (btf_has_func("dma_map_phys") || btf_has_func("dma_iova_link")))
-		snprintf(h[SGT_HOOK_MAP].note, sizeof(h[0].note),
-			 "this kernel also maps outside the sg API (dma_map_phys, dma_iova_link: nvme "
-			 "and other block drivers through blk_rq_dma_map_iter): those mappings are "
-			 "not traced");
+	if (h[SGT_HOOK_MAP].method && (btf_has_func("dma_map_phys") || btf_has_func("dma_iova_link"))) {
+		size_t n = strlen(h[SGT_HOOK_MAP].note);
+
+		snprintf(h[SGT_HOOK_MAP].note + n, sizeof(h[0].note) - n, "%s%s", n ? "; " : "",
+			 "mappings made outside the sg API (dma_map_phys, dma_iova_link: nvme on "
+			 "7.x) are not traced");
+	}
 	choose(&h[SGT_HOOK_UNMAP], try_unmap, mode, true);
 	if (!h[SGT_HOOK_UNMAP].method)
 		snprintf(h[SGT_HOOK_UNMAP].note, sizeof(h[0].note),

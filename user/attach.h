@@ -20,7 +20,7 @@ struct sgt_hook {
 	const char *method; /* "fentry/fexit", "tp_btf", "kprobe", "raw_tp", "tracepoint"; NULL: none */
 	const char *progs[SGT_HOOK_MAX_PROGS]; /* BPF programs to load */
 	char targets[160];  /* kernel functions or tracepoints used */
-	char note[256];	    /* why it is not observable, or a caveat */
+	char note[384];	    /* why it is not observable, or caveats ("; " between them) */
 };
 
 struct sgt_hooks {
