@@ -67,7 +67,6 @@ static inline struct device *sgkm_dev(struct sgkm_device *sdev)
 /**
  * struct sgkm_table - a table as /dev/sgkm users see it (an id in an open file)
  * @ref: references: the file's xarray (or the leaked list) and each ioctl in progress
- * @id: id in the file
  * @sdev: its device
  * @layout: SGKM_LAYOUT_*
  * @uapi_dir: SGKM_DIR_*
@@ -89,7 +88,6 @@ static inline struct device *sgkm_dev(struct sgkm_device *sdev)
  */
 struct sgkm_table {
 	struct kref ref;
-	u32 id;
 	struct sgkm_device *sdev;
 	u32 layout;
 	u32 uapi_dir;

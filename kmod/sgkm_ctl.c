@@ -3,9 +3,11 @@
  * sgkm_ctl.c - /dev/sgkm: tables as ids of an open file, and the ioctls on them.
  *
  * Lifetime of a struct sgkm_table: the file's xarray holds one reference, each ioctl that
- * looked it up holds one while it runs. Destroy (or close) erases the id first, so no new
- * lookup finds it, then tears it down under device_lock and marks it dead; ioctls still
- * holding a reference see it dead (-ENOENT) and the struct goes with the last reference.
+ * looked it up holds one while it runs. Create gives its reference to the xarray when it
+ * publishes the id and touches the table no more: another thread of the file may destroy it
+ * at once. Destroy (or close) erases the id first, so no new lookup finds it, then tears it
+ * down under device_lock and marks it dead; ioctls still holding a reference see it dead
+ * (-ENOENT) and the struct goes with the last reference.
  * Tables that a fault leaks on purpose are parked on a module-wide list instead and torn down
  * when the module is unloaded.
  *
@@ -364,6 +366,13 @@ static int sgkm_ioctl_create(struct sgkm_file *f, void __user *uarg)
 	if (ret)
 		goto err_table;
 
+	/*
+	 * The reply is filled before the id is published: from xa_alloc() on, another thread of
+	 * this file can destroy the id (the lowest free one, easy to guess) and the table can be
+	 * freed, so nothing below may touch @t.
+	 */
+	a.orig_nents = t->orig_nents;
+	a.max_segment = t->sgt ? t->sgt->max_segment : sgkm_max_segment(dev);
 	sgkm_stat_table_created(sdev, t->pinned);
 	ret = xa_alloc(&f->tables, &id, t, xa_limit_31b, GFP_KERNEL);
 	if (ret) {
@@ -371,10 +380,7 @@ static int sgkm_ioctl_create(struct sgkm_file *f, void __user *uarg)
 		sgkm_table_put(t);
 		return ret == -EBUSY ? -ENOSPC : ret;
 	}
-	t->id = id;
 	a.id = id;
-	a.orig_nents = t->orig_nents;
-	a.max_segment = t->sgt ? t->sgt->max_segment : sgkm_max_segment(dev);
 	ret = sgkm_arg_out(uarg, &a, sizeof(a), argsz);
 	/* On -EFAULT the table stays: the caller can find nothing to destroy; close will. */
 	return ret;
