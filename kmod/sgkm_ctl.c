@@ -166,6 +166,17 @@ module_param(destroy_without_device_lock, bool, 0644);
 MODULE_PARM_DESC(destroy_without_device_lock,
 		 "testing: destroy owned tables without fault and without device_lock, so their teardown races the unbind's devres release inside the sg-table API (default N)");
 
+static unsigned int max_table_ids = INT_MAX;
+module_param(max_table_ids, uint, 0644);
+MODULE_PARM_DESC(max_table_ids,
+		 "testing: ids of one open file range over 1..max_table_ids (1..2^31-1; default 2^31-1), so that a create can be refused for want of an id (ENOSPC)");
+
+/* The largest id a file may hand out now; writable at run time, so read once per create. */
+static u32 sgkm_max_table_ids(void)
+{
+	return clamp_t(u32, READ_ONCE(max_table_ids), 1, INT_MAX);
+}
+
 module_param_named(revoke_delay_us, sgkm_sgtable_revoke_delay_us, uint, 0644);
 MODULE_PARM_DESC(revoke_delay_us,
 		 "testing: the unbind's devres release of each mapping sleeps this long first, widening the window destroy_without_device_lock races into (default 0)");
@@ -224,6 +235,23 @@ static void sgkm_table_destroy(struct sgkm_table *t)
 	sgkm_table_teardown(t);
 out:
 	device_unlock(dev);
+}
+
+/*
+ * Free a table that create built but could not publish (no id left): nobody saw it, so no
+ * fault was performed and none may be counted, unlike a destroy, which would park a
+ * leak_table table and count its fault. Unmapped and unreachable, it races with nothing;
+ * device_lock is taken because teardown's bookkeeping expects it.
+ */
+static void sgkm_table_discard(struct sgkm_table *t)
+{
+	struct device *dev = sgkm_dev(t->sdev);
+
+	device_lock(dev);
+	t->dead = true;
+	sgkm_table_teardown(t);
+	device_unlock(dev);
+	sgkm_table_put(t);
 }
 
 /**
@@ -374,10 +402,9 @@ static int sgkm_ioctl_create(struct sgkm_file *f, void __user *uarg)
 	a.orig_nents = t->orig_nents;
 	a.max_segment = t->sgt ? t->sgt->max_segment : sgkm_max_segment(dev);
 	sgkm_stat_table_created(sdev, t->pinned);
-	ret = xa_alloc(&f->tables, &id, t, xa_limit_31b, GFP_KERNEL);
+	ret = xa_alloc(&f->tables, &id, t, XA_LIMIT(1, sgkm_max_table_ids()), GFP_KERNEL);
 	if (ret) {
-		sgkm_table_destroy(t);
-		sgkm_table_put(t);
+		sgkm_table_discard(t);
 		return ret == -EBUSY ? -ENOSPC : ret;
 	}
 	a.id = id;

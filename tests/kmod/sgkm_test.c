@@ -1092,6 +1092,89 @@ static void test_close_destroys(void)
 	close(fd);
 }
 
+/* ---- a create refused for want of an id (issue #12) ---- */
+
+#define MAX_TABLE_IDS "/sys/module/sgkm/parameters/max_table_ids"
+
+static char saved_max_table_ids[32];
+
+static void restore_max_table_ids(void)
+{
+	if (saved_max_table_ids[0])
+		write_sysfs(MAX_TABLE_IDS, saved_max_table_ids);
+}
+
+/*
+ * With max_table_ids=1 a file holding one table has no id left: create builds the table, then
+ * xa_alloc() refuses. That table was never seen, so nothing may be counted: a leak_table create
+ * used to be destroyed as if the user had, parked until unload and counted as injected though
+ * create returned an error. Every kind of create must leave the counters as they were.
+ */
+static void test_create_without_id(void)
+{
+	int fd, fd2;
+	FILE *f = fopen(MAX_TABLE_IDS, "r");
+	uint32_t n, dev, own, fault, id, id2, refused = 0;
+	struct sgkm_stats before, after;
+	int k;
+
+	if (!f)
+		SKIP("no max_table_ids parameter");
+	ASSERT_EQ(fscanf(f, "%31s", saved_max_table_ids), 1);
+	fclose(f);
+	atexit(restore_max_table_ids);
+	fd = open_ctl();
+	n = stats(fd, SGKM_DEVICE_ALL).ndevices;
+	dev = fault_dev(fd);
+	ASSERT_EQ(write_sysfs(MAX_TABLE_IDS, "1"), 0);
+	ASSERT_EQ(create(fd, dev, PAGE, 0, 0, 0, &id), 0);
+	EXPECT_EQ(id, 1);
+	before = stats(fd, dev);
+	for (own = 0; own < SGKM_OWNERSHIP_NR; own++) {
+		for (fault = 0; fault < SGKM_FAULT_NR; fault++) {
+			/* 4 scattered pages: 4 entries, enough for unmap_wrong_nents */
+			struct tspec s = { dev, 4 * PAGE, SGKM_LAYOUT_SCATTERED, SGKM_DIR_TO_DEVICE,
+					   own, fault };
+
+			if ((own == SGKM_BORROWED && fault) ||
+			    (fault == SGKM_FAULT_UNMAP_WRONG_DEV && n < 2))
+				continue;
+			EXPECT_EQ(create_ex(fd, &s, &id2, NULL), -ENOSPC);
+			refused++;
+		}
+	}
+	after = stats(fd, dev);
+	diag("%u creates refused for want of an id", refused);
+	for (k = 0; k < SGKM_FAULT_NR; k++)
+		EXPECT_EQ(after.c.injected[k], before.c.injected[k]);
+	for (k = 0; k < SGKM_FINDING_NR; k++)
+		EXPECT_EQ(after.c.expected[k], before.c.expected[k]);
+	EXPECT_EQ(after.c.leaked_tables, before.c.leaked_tables);
+	EXPECT_EQ(after.c.live_tables, before.c.live_tables);
+	EXPECT_EQ(after.c.pinned_bytes, before.c.pinned_bytes);
+	EXPECT_EQ(after.c.maps, before.c.maps);
+	/* built and freed again: counted as created and destroyed, each of them */
+	EXPECT_EQ(after.c.tables_created - before.c.tables_created, refused);
+	EXPECT_EQ(after.c.tables_destroyed - before.c.tables_destroyed, refused);
+	/* The limit is per file, and an id given back can be had again. */
+	fd2 = open_ctl();
+	EXPECT_EQ(create(fd2, dev, PAGE, 0, 0, SGKM_FAULT_LEAK_TABLE, &id2), 0);
+	EXPECT_EQ(id2, 1);
+	EXPECT_EQ(destroy(fd, id), 0);
+	EXPECT_EQ(create(fd, dev, PAGE, 0, 0, 0, &id), 0);
+	EXPECT_EQ(id, 1);
+	restore_max_table_ids();
+	EXPECT_EQ(create(fd, dev, PAGE, 0, 0, 0, &id), 0);
+	EXPECT_EQ(id, 2);
+	close(fd2);	/* parks its leak_table table: one injected */
+	after = stats(fd, dev);
+	EXPECT_EQ(after.c.injected[SGKM_FAULT_LEAK_TABLE] - before.c.injected[SGKM_FAULT_LEAK_TABLE],
+		  1);
+	EXPECT_EQ(after.c.leaked_tables - before.c.leaked_tables, 1);
+	check_gauges(fd);
+	close(fd);
+}
+
 /* ---- create against a destroy of the id it is about to return (issue #12) ---- */
 
 /*
@@ -1419,7 +1502,7 @@ static void test_unload_with_live_tables(void)
 {
 	static const char *const params[] = { "ndevices", "dma32_devices", "max_table_mb",
 					      "max_pinned_mb", "destroy_without_device_lock",
-					      "revoke_delay_us" };
+					      "revoke_delay_us", "max_table_ids" };
 	char cmd[512] = "insmod /lib/modules/sgkm.ko", path[128], val[64];
 	struct sgkm_stats s;
 	uint32_t id, dev;
@@ -1507,6 +1590,7 @@ static const struct test tests[] = {
 	T(fault_leak_table, 30),
 	T(unbind_live_tables, 30),
 	T(close_destroys, 30),
+	T(create_without_id, 30),
 	T_TIMED(create_destroy_race, 60),
 	T_TIMED(unbind_race, 60),
 	T(unload_with_live_tables, 60),
