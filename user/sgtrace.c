@@ -264,17 +264,40 @@ static void on_sigchld(int sig)
 	(void)sig; /* only to interrupt poll() */
 }
 
+/*
+ * What sgtrace changes, and what it found: the traced command gets the latter back (see
+ * start_command), as if it had been started without sgtrace. An ignored disposition and the
+ * signal mask survive exec(), so the command would otherwise run with SIGPIPE ignored (a
+ * `yes | head` in it would fail with EPIPE instead of ending quietly).
+ */
+static const int our_signals[] = { SIGINT, SIGTERM, SIGCHLD, SIGPIPE };
+static struct sigaction inherited_action[sizeof(our_signals) / sizeof(our_signals[0])];
+static sigset_t inherited_mask;
+
 static void setup_signals(void)
 {
-	struct sigaction sa = { .sa_handler = on_signal };
+	struct sigaction sa = { .sa_handler = on_signal }, ign = { .sa_handler = SIG_IGN };
 
+	sigprocmask(SIG_SETMASK, NULL, &inherited_mask);
+	for (size_t i = 0; i < sizeof(our_signals) / sizeof(our_signals[0]); i++)
+		sigaction(our_signals[i], NULL, &inherited_action[i]);
 	sigemptyset(&sa.sa_mask);
+	sigemptyset(&ign.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sa.sa_handler = on_sigchld;
 	sa.sa_flags = SA_NOCLDSTOP;
 	sigaction(SIGCHLD, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	/* A write to a closed pipe is then an EPIPE we report, not our death without a report. */
+	sigaction(SIGPIPE, &ign, NULL);
+}
+
+/* In the child, before exec: async-signal-safe calls only. */
+static void restore_signals(void)
+{
+	for (size_t i = 0; i < sizeof(our_signals) / sizeof(our_signals[0]); i++)
+		sigaction(our_signals[i], &inherited_action[i], NULL);
+	sigprocmask(SIG_SETMASK, &inherited_mask, NULL);
 }
 
 /* CapEff bits: CAP_SYS_ADMIN 21, CAP_PERFMON 38, CAP_BPF 39. */
@@ -588,25 +611,33 @@ static int on_record_event(void *ctx, void *data, size_t size)
 static int start_command(struct run *run)
 {
 	int pfd[2], child_err = 0;
+	sigset_t all, ours;
 	ssize_t n;
 
 	if (pipe2(pfd, O_CLOEXEC))
 		return -errno;
 	fflush(NULL);
+	/* No handler of ours may run in the child between fork and the restored dispositions. */
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, &ours);
 	run->child = fork();
 	if (run->child < 0) {
+		child_err = errno;
+		sigprocmask(SIG_SETMASK, &ours, NULL);
 		close(pfd[0]);
 		close(pfd[1]);
-		return -errno;
+		return -child_err;
 	}
 	if (run->child == 0) {
 		close(pfd[0]);
+		restore_signals();
 		execvp(run->opts.cmd_argv[0], run->opts.cmd_argv);
 		child_err = errno;
 		if (write(pfd[1], &child_err, sizeof(child_err)) < 0)
 			_exit(127);
 		_exit(127);
 	}
+	sigprocmask(SIG_SETMASK, &ours, NULL);
 	close(pfd[1]);
 	do
 		n = read(pfd[0], &child_err, sizeof(child_err));
