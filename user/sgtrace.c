@@ -27,6 +27,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "atomic_file.h"
 #include "attach.h"
 #include "ksyms.h"
 #include "sgtrace.h"
@@ -342,6 +343,18 @@ static int check_environment(const struct sgt_opts *o)
 		fprintf(stderr, "sgtrace: this kernel has no BTF (/sys/kernel/btf/vmlinux is missing): "
 				"sgtrace needs a kernel built with CONFIG_DEBUG_INFO_BTF=y\n");
 		return SGT_EXIT_ERROR;
+	}
+	/* Before tracing, not after: a long run would otherwise end in a report that is lost. */
+	if (o->json_file) {
+		const char *step;
+		int err = afile_check(o->json_file, &step);
+
+		if (err) {
+			fprintf(stderr, "sgtrace: --json %s: cannot write the report there (%s): %s: "
+					"give a file in a writable directory\n", o->json_file, step,
+				strerror(-err));
+			return SGT_EXIT_ERROR;
+		}
 	}
 	if (o->device && !strncmp(o->device, "sgkm", 4) && access("/sys/module/sgkm", F_OK)) {
 		fprintf(stderr, "sgtrace: --device %s is an sgkm device, but the sgkm module is not "
@@ -707,24 +720,28 @@ static int comm_cb(void *ctx, uint32_t pid, char *comm)
 	return comm_lookup(ctx, pid, comm);
 }
 
+/* Written as a whole or not at all (see atomic_file.h): a CI job never reads half a report. */
 static int write_json(struct run *run)
 {
+	const char *file = run->opts.json_file, *step = "building it";
 	json_object *j = sgt_report_json(&run->report);
-	const char *s = json_object_to_json_string_ext(j, JSON_C_TO_STRING_PRETTY |
-							      JSON_C_TO_STRING_NOSLASHESCAPE);
-	FILE *f = strcmp(run->opts.json_file, "-") ? fopen(run->opts.json_file, "we") : stdout;
-	int err = 0;
+	const char *s = j ? json_object_to_json_string_ext(j, JSON_C_TO_STRING_PRETTY |
+								JSON_C_TO_STRING_NOSLASHESCAPE)
+			  : NULL;
+	char *text = NULL;
+	int err = -ENOMEM;
 
-	if (!f || fprintf(f, "%s\n", s) < 0) {
-		fprintf(stderr, "sgtrace: cannot write %s: %s\n", run->opts.json_file, strerror(errno));
-		err = SGT_EXIT_ERROR;
-	}
-	if (f && f != stdout && fclose(f)) {
-		fprintf(stderr, "sgtrace: cannot write %s: %s\n", run->opts.json_file, strerror(errno));
-		err = SGT_EXIT_ERROR;
-	}
+	if (s && asprintf(&text, "%s\n", s) >= 0)
+		err = afile_write(file, text, strlen(text), &step);
+	else
+		text = NULL; /* undefined after a failed asprintf() */
+	if (err)
+		fprintf(stderr, "sgtrace: cannot write the JSON report to %s (%s): %s: free space "
+				"or give another --json (a regular file is replaced only by a whole "
+				"report)\n", strcmp(file, "-") ? file : "stdout", step, strerror(-err));
+	free(text);
 	json_object_put(j);
-	return err;
+	return err ? SGT_EXIT_ERROR : 0;
 }
 
 static int do_record(struct run *run)
@@ -733,7 +750,7 @@ static int do_record(struct run *run)
 	struct ring_buffer *rb;
 	uint64_t end;
 	struct clock_pair end_clock;
-	bool detaching;
+	bool detaching, op_error = false;
 	int err = 0, status;
 	FILE *text = stdout;
 
@@ -758,10 +775,11 @@ static int do_record(struct run *run)
 	while (!exiting && !time_is_up(run)) {
 		err = ring_buffer__poll(rb, 100);
 		if (err < 0 && err != -EINTR) {
-			fprintf(stderr, "sgtrace: ring buffer: %s\n", strerror(-err));
+			fprintf(stderr, "sgtrace: cannot read the ring buffer: %s: findings made "
+					"while tracing may be missing; stopping\n", strerror(-err));
+			op_error = true;
 			break;
 		}
-		err = 0;
 		reap_child(run, false);
 		if (run->child_done)
 			break;
@@ -788,8 +806,12 @@ static int do_record(struct run *run)
 	read_devs(run);
 	err = sgt_collect_live(bpf_map__fd(run->skel->maps.live), run->live_buckets, r,
 			       end_clock.jiffies, run->ns_per_jiffy, run->opts.min_age_ms);
-	if (err)
-		fprintf(stderr, "sgtrace: cannot read the live mappings: %s\n", strerror(-err));
+	if (err) {
+		fprintf(stderr, "sgtrace: cannot read the live mappings: %s: the leak and "
+				"outlives_unbind findings are missing from the report\n",
+			strerror(-err));
+		op_error = true;
+	}
 	phase("read live mappings");
 	/* Examples from the live map carry no comm yet: look them up (one per group). */
 	sgt_report_fill_comms(r, comm_cb, run);
@@ -799,9 +821,13 @@ static int do_record(struct run *run)
 	if (run->opts.json_file && !strcmp(run->opts.json_file, "-"))
 		text = stderr;
 	sgt_report_print(r, text);
-	status = err ? SGT_EXIT_ERROR : 0;
+	if (fflush(text) || ferror(text)) {
+		fprintf(stderr, "sgtrace: cannot write the text report to %s: %s\n",
+			text == stdout ? "stdout" : "stderr", strerror(errno));
+		op_error = true;
+	}
 	if (run->opts.json_file && write_json(run))
-		status = SGT_EXIT_ERROR;
+		op_error = true;
 	phase("report written");
 	if (detaching)
 		pthread_join(detach_thread, NULL);
@@ -809,17 +835,14 @@ static int do_record(struct run *run)
 		sgt_hooks_detach(run->links, run->nlinks);
 	run->nlinks = 0;
 	phase("detached");
-	if (sgt_report_failing(r, r->fail_on))
-		return SGT_EXIT_FINDINGS;
-	/* A command killed by the signal that stopped us (Ctrl-C reaches the whole process
-	 * group) was interrupted, not failed. */
-	if (r->cmd_interrupted)
-		return status;
-	if (run->opts.cmd_argv && (!r->cmd_ran || r->cmd_status)) {
+
+	status = sgt_record_exit_status(r, op_error);
+	if (op_error && sgt_report_failing(r, r->fail_on))
+		fprintf(stderr, "sgtrace: exit status 1, not 3: there are findings of a --fail-on "
+				"kind, but the report is incomplete or was not written (see above)\n");
+	else if (!op_error && status == SGT_EXIT_ERROR)
 		fprintf(stderr, "sgtrace: the command %s (status %d)\n",
 			r->cmd_ran ? "failed" : "did not run", r->cmd_status);
-		return SGT_EXIT_ERROR;
-	}
 	return status;
 }
 

@@ -57,7 +57,8 @@ static const struct argp_option record_options[] = {
 	{ "duration", OPT_DURATION, "S", 0, "stop after S seconds", 0 },
 	{ "min-age", OPT_MIN_AGE, "MS", 0,
 	  "report a mapping still live at the end as a leak only if older than MS (default 0)", 0 },
-	{ "json", OPT_JSON, "FILE", 0, "also write the report as JSON to FILE (- for stdout)", 0 },
+	{ "json", OPT_JSON, "FILE", 0,
+	  "also write the report as JSON to FILE (- for stdout), checked before tracing", 0 },
 	{ "grace", OPT_GRACE, "MS", 0,
 	  "for MS after the start, unmaps of scatterlists never seen mapped are taken for mappings "
 	  "made before tracing started: counted, not reported (default 1000 without a command, "
@@ -223,9 +224,10 @@ static const struct {
 	  "Show the attach method of each hook on this kernel and what it cannot observe. Exit 1 if "
 	  "maps and unmaps are not both observable." },
 	{ "record", SGT_CMD_RECORD, record_options, "[-- CMD [ARGS...]]",
-	  "Trace until CMD exits, --duration ends, or SIGINT/SIGTERM; then print the report. Exit 0 "
-	  "without findings of a --fail-on kind, 3 with, 1 on an error (or if CMD failed), 2 on bad "
-	  "usage." },
+	  "Trace until CMD exits, --duration ends, or SIGINT/SIGTERM; then print the report. Exit 1 "
+	  "if the report is incomplete or could not be written (before 3), else 3 with findings of "
+	  "a --fail-on kind, else 1 if CMD failed, else 0; 2 on bad usage. --json FILE replaces "
+	  "FILE only with a whole report." },
 	{ "monitor", SGT_CMD_MONITOR, monitor_options, "",
 	  "Live per-device view: live mappings and bytes, maps/s, unmaps/s, findings, lost events." },
 	{ "events", SGT_CMD_EVENTS, events_options, "", "Print findings as they happen." },

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* sgtrace_report: aggregation of findings by (kind, detail, device, stack) and their output. */
 #include "sgtrace_report.h"
+#include "sgtrace_cli.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -214,6 +215,24 @@ uint64_t sgt_report_failing(const struct sgt_report *r, unsigned int mask)
 		if (mask & (1u << k))
 			n += r->kind_count[k];
 	return n;
+}
+
+int sgt_record_exit_status(const struct sgt_report *r, bool op_error)
+{
+	/*
+	 * An error first: a report that is incomplete or was not written must not pass for the
+	 * verdict on the findings, or a CI job would act on a report it cannot read.
+	 */
+	if (op_error)
+		return SGT_EXIT_ERROR;
+	if (sgt_report_failing(r, r->fail_on))
+		return SGT_EXIT_FINDINGS;
+	/* A command killed by the signal that stopped us was interrupted, not failed. */
+	if (r->cmd_interrupted)
+		return SGT_EXIT_OK;
+	if (r->cmd_argv && (!r->cmd_ran || r->cmd_status))
+		return SGT_EXIT_ERROR;
+	return SGT_EXIT_OK;
 }
 
 static bool has_map(const struct sgt_event *e)

@@ -82,6 +82,12 @@ void sgt_report_fill_comms(struct sgt_report *r, int (*fn)(void *ctx, uint32_t p
 uint64_t sgt_report_lost(const struct sgt_report *r);
 /* Number of findings of the kinds in mask. */
 uint64_t sgt_report_failing(const struct sgt_report *r, unsigned int mask);
+/*
+ * The exit status of `sgtrace record`: 1 on an operational error (@op_error: the report is
+ * incomplete or was not written), else 3 with a finding of a fail_on kind, else 1 if the
+ * command failed or did not start (not if it was interrupted), else 0.
+ */
+int sgt_record_exit_status(const struct sgt_report *r, bool op_error);
 json_object *sgt_report_json(const struct sgt_report *r);
 void sgt_report_print(const struct sgt_report *r, FILE *out);
 /* One finding as a JSON object (for `sgtrace events --json`) and as a text line. */

@@ -266,6 +266,33 @@ static void test_text(void)
 	sgt_report_free(&r);
 }
 
+/* record's exit status: an operational error before the findings, findings before CMD. */
+static void test_exit_status(void)
+{
+	static char *argv[] = { "cmd", NULL };
+	struct sgt_report r;
+	struct sgt_event e = leak(0x10, 0xffff888000001000ULL, 1, 4096);
+
+	init_report(&r);
+	CHECK(sgt_record_exit_status(&r, false) == SGT_EXIT_OK);
+	CHECK(sgt_record_exit_status(&r, true) == SGT_EXIT_ERROR);
+	r.cmd_argv = argv;
+	CHECK(sgt_record_exit_status(&r, false) == SGT_EXIT_ERROR); /* did not start */
+	r.cmd_ran = true;
+	CHECK(sgt_record_exit_status(&r, false) == SGT_EXIT_OK);
+	r.cmd_status = 7;
+	CHECK(sgt_record_exit_status(&r, false) == SGT_EXIT_ERROR);
+	r.cmd_interrupted = true;
+	CHECK(sgt_record_exit_status(&r, false) == SGT_EXIT_OK);
+	r.cmd_interrupted = false;
+	sgt_report_add(&r, &e, 0);
+	CHECK(sgt_record_exit_status(&r, false) == SGT_EXIT_FINDINGS); /* over the failed CMD */
+	CHECK(sgt_record_exit_status(&r, true) == SGT_EXIT_ERROR);	/* the report is lost */
+	r.fail_on = 1u << SGT_MAP_FAILED;
+	CHECK(sgt_record_exit_status(&r, false) == SGT_EXIT_ERROR); /* a leak does not fail */
+	sgt_report_free(&r);
+}
+
 static int parse(struct sgt_opts *o, ...)
 {
 	char *argv[32];
@@ -333,7 +360,7 @@ int main(int argc, char **argv)
 	fixture = argc > 1 ? argv[1] : "kallsyms.fixture";
 	modules_fixture = argc > 2 ? argv[2] : "modules.fixture";
 	ks = ksyms_load(fixture);
-	printf("TAP version 13\n1..9\n");
+	printf("TAP version 13\n1..10\n");
 	run("ksyms lookup and module symbols", test_ksyms_lookup);
 	run("symbol extents (_end, /proc/modules, [bpf])", test_ksyms_extents);
 	run("tracer frames are recognized", test_tracer_frames);
@@ -341,6 +368,7 @@ int main(int argc, char **argv)
 	run("aggregation of 200000 findings", test_aggregation_scale);
 	run("JSON report schema and escaping", test_json);
 	run("text report", test_text);
+	run("record's exit status", test_exit_status);
 	run("CLI parsing", test_cli);
 	run("finding kinds", test_kinds);
 	ksyms_free(ks);
