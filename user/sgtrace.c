@@ -914,8 +914,9 @@ static void monitor_tick(struct run *run, double dt, struct mon_prev **prev, siz
 		if (j) {
 			json_object *o = json_object_new_object();
 
-			json_object_object_add(o, "device", json_object_new_string(d->d.name));
-			json_object_object_add(o, "driver", json_object_new_string(d->d.driver));
+			json_object_object_add(o, "device", sgt_json_string(d->d.name, SGT_NAME_LEN));
+			json_object_object_add(o, "driver",
+					       sgt_json_string(d->d.driver, SGT_NAME_LEN));
 			json_object_object_add(o, "live", json_object_new_int64((int64_t)d->d.live));
 			json_object_object_add(o, "live_bytes",
 					       json_object_new_int64((int64_t)d->d.live_bytes));

@@ -249,9 +249,142 @@ static const char *dev_name(const struct sgt_report *r, uint64_t dev, const char
 	return d && d->d.name[0] ? d->d.name : NULL;
 }
 
+/*
+ * Task names (comm) come from the task itself (prctl(PR_SET_NAME), the name of the file it
+ * runs), so they hold any byte but NUL, and the kernel cuts them at 15 bytes, possibly inside
+ * a UTF-8 character; device and driver names are cut at SGT_NAME_LEN - 1 bytes. JSON must be
+ * valid UTF-8, and a terminal must not receive escape sequences from a traced program.
+ */
+
+/* Length of the valid UTF-8 sequence at s (n bytes left), 0 if there is none; *cp its code. */
+static size_t utf8_seq(const unsigned char *s, size_t n, uint32_t *cp)
+{
+	size_t len;
+	uint32_t c = s[0], min;
+
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	}
+	if (c >= 0xc2 && c <= 0xdf)
+		len = 2, c &= 0x1f, min = 0x80;
+	else if (c >= 0xe0 && c <= 0xef)
+		len = 3, c &= 0x0f, min = 0x800;
+	else if (c >= 0xf0 && c <= 0xf4)
+		len = 4, c &= 0x07, min = 0x10000;
+	else
+		return 0;
+	if (len > n)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		c = c << 6 | (s[i] & 0x3f);
+	}
+	/* Overlong forms, UTF-16 surrogates and code points above U+10FFFF are not UTF-8. */
+	if (c < min || (c >= 0xd800 && c <= 0xdfff) || c > 0x10ffff)
+		return 0;
+	*cp = c;
+	return len;
+}
+
+size_t sgt_utf8_clean(const char *in, size_t max, char *out, size_t size)
+{
+	const unsigned char *s = (const unsigned char *)in;
+	size_t n = strnlen(in, max), o = 0;
+
+	for (size_t i = 0; i < n;) {
+		uint32_t cp;
+		size_t len = utf8_seq(s + i, n - i, &cp);
+		const char *rep = "\xef\xbf\xbd"; /* U+FFFD REPLACEMENT CHARACTER */
+
+		if (!len) {
+			if (o + 3 >= size)
+				break;
+			memcpy(out + o, rep, 3);
+			o += 3;
+			i++;
+			continue;
+		}
+		if (o + len >= size)
+			break;
+		memcpy(out + o, s + i, len);
+		o += len;
+		i += len;
+	}
+	if (size)
+		out[o] = '\0';
+	return o;
+}
+
+/* C0, DEL and C1 controls: C1 (U+0080..U+009F) includes CSI, which terminals obey too. */
+static bool is_control(uint32_t cp)
+{
+	return cp < 0x20 || (cp >= 0x7f && cp < 0xa0);
+}
+
+size_t sgt_text_escape(const char *in, size_t max, char *out, size_t size)
+{
+	const unsigned char *s = (const unsigned char *)in;
+	size_t n = strnlen(in, max), o = 0;
+
+	for (size_t i = 0; i < n;) {
+		uint32_t cp = 0;
+		size_t len = utf8_seq(s + i, n - i, &cp);
+
+		if (len && !is_control(cp) && cp != '\\') {
+			if (o + len >= size)
+				break;
+			memcpy(out + o, s + i, len);
+			o += len;
+		} else if (len == 1 && cp == '\\') {
+			/* Doubled, so that \xNN below reads back unambiguously. */
+			if (o + 2 >= size)
+				break;
+			memcpy(out + o, "\\\\", 2);
+			o += 2;
+		} else {
+			/* A control character or an invalid byte: each byte as \xNN. */
+			len = len ? len : 1;
+			if (o + 4 * len >= size)
+				break;
+			for (size_t k = 0; k < len; k++, o += 4)
+				snprintf(out + o, 5, "\\x%02x", s[i + k]);
+		}
+		i += len;
+	}
+	if (size)
+		out[o] = '\0';
+	return o;
+}
+
+json_object *sgt_json_string(const char *s, size_t max)
+{
+	size_t n;
+	char *buf;
+	json_object *o;
+
+	if (!s)
+		return NULL;
+	n = strnlen(s, max);
+	buf = malloc(SGT_CLEAN_SIZE(n));
+	if (!buf)
+		return NULL;
+	sgt_utf8_clean(s, n, buf, SGT_CLEAN_SIZE(n));
+	o = json_object_new_string(buf);
+	free(buf);
+	return o;
+}
+
 static json_object *jstr_or_null(const char *s)
 {
-	return s ? json_object_new_string(s) : NULL;
+	return sgt_json_string(s, SIZE_MAX);
+}
+
+/* A device or driver name, as the BPF side copied it: at most SGT_NAME_LEN bytes. */
+static json_object *jname(const char *s)
+{
+	return sgt_json_string(s, SGT_NAME_LEN);
 }
 
 static json_object *jaddr(uint64_t a)
@@ -300,11 +433,7 @@ static json_object *mismatch_json(uint32_t mask)
 
 static void add_comm(json_object *o, const char *key, const char *comm)
 {
-	char c[SGT_COMM_LEN + 1];
-
-	memcpy(c, comm, SGT_COMM_LEN);
-	c[SGT_COMM_LEN] = '\0';
-	json_object_object_add(o, key, json_object_new_string(c));
+	json_object_object_add(o, key, sgt_json_string(comm, SGT_COMM_LEN));
 }
 
 /* Fields common to a group and a single event. */
@@ -312,8 +441,8 @@ static void event_fields(const struct sgt_report *r, json_object *o, const struc
 {
 	const char *driver, *name = dev_name(r, e->dev, &driver);
 
-	json_object_object_add(o, "device", jstr_or_null(name));
-	json_object_object_add(o, "driver", jstr_or_null(driver));
+	json_object_object_add(o, "device", jname(name));
+	json_object_object_add(o, "driver", jname(driver));
 	json_object_object_add(o, "sgl", jaddr(e->sgl));
 	json_object_object_add(o, "dir", json_object_new_string(sgt_dir_name(e->dir)));
 	json_object_object_add(o, "nents", json_object_new_int64(e->nents));
@@ -328,7 +457,7 @@ static void event_fields(const struct sgt_report *r, json_object *o, const struc
 		const char *udrv, *uname = dev_name(r, e->udev, &udrv);
 
 		json_object_object_add(o, "mismatch", mismatch_json(e->detail));
-		json_object_object_add(u, "device", jstr_or_null(uname));
+		json_object_object_add(u, "device", jname(uname));
 		json_object_object_add(u, "dir", json_object_new_string(sgt_dir_name(e->udir)));
 		json_object_object_add(u, "nents", json_object_new_int64(e->unents));
 		json_object_object_add(u, "pid", json_object_new_int64(e->upid));
@@ -432,7 +561,7 @@ json_object *sgt_report_json(const struct sgt_report *r)
 		o = json_object_new_object();
 		arr = json_object_new_array();
 		for (char **a = r->cmd_argv; *a; a++)
-			json_object_array_add(arr, json_object_new_string(*a));
+			json_object_array_add(arr, sgt_json_string(*a, SIZE_MAX));
 		json_object_object_add(o, "argv", arr);
 		json_object_object_add(o, "ran", json_object_new_boolean(r->cmd_ran));
 		json_object_object_add(o, "exit_status", json_object_new_int(r->cmd_status));
@@ -500,8 +629,8 @@ json_object *sgt_report_json(const struct sgt_report *r)
 		if (!d->match || (!d->maps && !d->unmaps && !d->map_failed && !d->findings))
 			continue;
 		o = json_object_new_object();
-		json_object_object_add(o, "device", json_object_new_string(d->name));
-		json_object_object_add(o, "driver", jstr_or_null(d->driver[0] ? d->driver : NULL));
+		json_object_object_add(o, "device", jname(d->name));
+		json_object_object_add(o, "driver", d->driver[0] ? jname(d->driver) : NULL);
 		json_object_object_add(o, "maps", json_object_new_int64(d->maps));
 		json_object_object_add(o, "unmaps", json_object_new_int64(d->unmaps));
 		json_object_object_add(o, "live", json_object_new_int64((int64_t)d->live));
@@ -532,32 +661,35 @@ static void print_stack(const struct sgt_report *r, uint32_t stack_id, const cha
 static void print_one(const struct sgt_report *r, const struct sgt_event *e, FILE *out)
 {
 	const char *driver, *name = dev_name(r, e->dev, &driver);
+	char comm[SGT_ESCAPED_SIZE(SGT_COMM_LEN)], ucomm[SGT_ESCAPED_SIZE(SGT_COMM_LEN)];
+
+	sgt_text_escape(e->comm, SGT_COMM_LEN, comm, sizeof(comm));
+	sgt_text_escape(e->ucomm, SGT_COMM_LEN, ucomm, sizeof(ucomm));
 
 	fprintf(out, "  device %s (%s) sgl 0x%" PRIx64 " dir %s nents %u", name ? name : "?",
 		driver ? driver : "no driver", (uint64_t)e->sgl, sgt_dir_name(e->dir), e->nents);
 	if (has_map(e))
 		fprintf(out, " mapped %u", e->mapped);
-	fprintf(out, " pid %u (%.*s)\n", e->pid, SGT_COMM_LEN, e->comm);
+	fprintf(out, " pid %u (%s)\n", e->pid, comm);
 	switch (e->kind) {
 	case SGT_UNMAP_MISMATCH: {
 		const char *uname = dev_name(r, e->udev, NULL);
 
-		fprintf(out, "  unmapped with:%s%s%s device %s dir %s nents %u, by pid %u (%.*s)\n",
+		fprintf(out, "  unmapped with:%s%s%s device %s dir %s nents %u, by pid %u (%s)\n",
 			e->detail & SGT_MISMATCH_DEV ? " [device differs]" : "",
 			e->detail & SGT_MISMATCH_DIR ? " [dir differs]" : "",
 			e->detail & SGT_MISMATCH_NENTS ? " [nents differs]" : "",
-			uname ? uname : "?", sgt_dir_name(e->udir), e->unents, e->upid, SGT_COMM_LEN,
-			e->ucomm);
+			uname ? uname : "?", sgt_dir_name(e->udir), e->unents, e->upid, ucomm);
 		fprintf(out, "  unmap stack:\n");
 		print_stack(r, e->ustack_id, "    ", out);
 		break;
 	}
 	case SGT_UNMAP_AFTER_UNBIND:
-		fprintf(out, "  unmapped by pid %u (%.*s), stack:\n", e->upid, SGT_COMM_LEN, e->ucomm);
+		fprintf(out, "  unmapped by pid %u (%s), stack:\n", e->upid, ucomm);
 		print_stack(r, e->ustack_id, "    ", out);
 		break;
 	case SGT_FREED_WHILE_MAPPED:
-		fprintf(out, "  freed by pid %u (%.*s), stack:\n", e->upid, SGT_COMM_LEN, e->ucomm);
+		fprintf(out, "  freed by pid %u (%s), stack:\n", e->upid, ucomm);
 		print_stack(r, e->ustack_id, "    ", out);
 		break;
 	case SGT_UNMAP_UNKNOWN:
@@ -639,12 +771,19 @@ void sgt_report_print(const struct sgt_report *r, FILE *out)
 			"note: %" PRIu64 " runs of the free hooks were skipped by the kernel (frees "
 			"nested in the tracer, almost always its own memory, not scatterlists)\n",
 			r->free_misses);
-	if (r->cmd_argv)
-		fprintf(out, "command: %s %s (status %d)\n", r->cmd_argv[0],
+	if (r->cmd_argv) {
+		size_t n = strlen(r->cmd_argv[0]);
+		char *cmd = malloc(SGT_ESCAPED_SIZE(n));
+
+		if (cmd)
+			sgt_text_escape(r->cmd_argv[0], n, cmd, SGT_ESCAPED_SIZE(n));
+		fprintf(out, "command: %s %s (status %d)\n", cmd ? cmd : "?",
 			!r->cmd_ran ? "did not start"
 			: r->cmd_interrupted ? "was interrupted"
 			: r->cmd_status ? "failed" : "succeeded",
 			r->cmd_status);
+		free(cmd);
+	}
 	fprintf(out, "findings: %" PRIu64, total);
 	for (int k = 0; k < SGT_KIND_NR; k++)
 		if (r->kind_count[k])

@@ -20,6 +20,20 @@ const char *sgt_dir_name(unsigned int dir);
 /* Parses "all", "none" or a comma-separated list of kind names into a mask; -1 if invalid. */
 long sgt_parse_kinds(const char *spec);
 
+/*
+ * Strings that come from outside (task names, device names, argv): at most max bytes of in (up
+ * to a NUL) into out, of size bytes, always terminated; both return the length written.
+ * sgt_utf8_clean() replaces each byte that is not part of valid UTF-8 by U+FFFD (JSON must be
+ * valid UTF-8); sgt_text_escape() writes control characters (C0, DEL, C1) and invalid bytes as
+ * \xNN and a backslash as \\ (a terminal must not get escape sequences from a traced task).
+ */
+#define SGT_CLEAN_SIZE(max) (3 * (max) + 1)
+#define SGT_ESCAPED_SIZE(max) (4 * (max) + 1)
+size_t sgt_utf8_clean(const char *in, size_t max, char *out, size_t size);
+size_t sgt_text_escape(const char *in, size_t max, char *out, size_t size);
+/* A JSON string of at most max bytes of s, cleaned by sgt_utf8_clean(); NULL for NULL. */
+json_object *sgt_json_string(const char *s, size_t max);
+
 /* Returns the number of frames (at most max) of a stack id, 0 if unknown. */
 typedef int (*sgt_stack_fn)(void *ctx, uint32_t stack_id, uint64_t *ips, int max);
 

@@ -5,10 +5,13 @@
  *   sgtrace_check REPORT.json [KIND=N]... [maps=N] [unmaps=N] [unbinds=N] [maps=unmaps]
  *                 [maps=unmaps+lost] [maps>=N] [device=NAME] [DEVICE:FIELD=N] [stack_has=STR]
  *                 [truth=SGSTRESS.json]   (expected finding counts from sgstress's ground truth)
+ *                 [utf8] [comm=STR]
  *
  * DEVICE:FIELD=N checks a field of a device in the report's "live" list (sgkm.0:maps=1).
  * Every finding kind not named must have 0 findings (map_failed included), lost must be 0,
- * and with device=NAME every finding must be on that device. Prints one line per check and
+ * and with device=NAME every finding must be on that device. utf8: the file is valid UTF-8
+ * (json-c's default parser lets invalid bytes through); comm=STR: every finding's comm is STR.
+ * Prints one line per check and
  * "N passed, N failed"; exit 1 on any failure.
  */
 #include <stdio.h>
@@ -32,6 +35,33 @@ static void check(int ok, const char *fmt, long long got, long long want, const 
 		failed++;
 }
 
+/* The report parsed again, refusing invalid UTF-8. */
+static int valid_utf8(const char *file)
+{
+	json_tokener *tok = json_tokener_new();
+	json_object *o = NULL;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = fopen(file, "re");
+	int ok;
+
+	if (f) {
+		buf = malloc(1 << 24);
+		len = buf ? fread(buf, 1, (1 << 24) - 1, f) : 0;
+		fclose(f);
+	}
+	if (buf && tok) {
+		buf[len] = '\0';
+		json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+		o = json_tokener_parse_ex(tok, buf, len + 1);
+	}
+	ok = o != NULL;
+	json_object_put(o);
+	json_tokener_free(tok);
+	free(buf);
+	return ok;
+}
+
 static json_object *get(json_object *o, const char *k)
 {
 	json_object *v = NULL;
@@ -46,7 +76,7 @@ int main(int argc, char **argv)
 	json_object *root, *totals, *summary, *findings;
 	const char *device = NULL;
 	int lost_any = 0;
-	const char *stack_has = NULL;
+	const char *stack_has = NULL, *comm = NULL;
 
 	if (argc < 2) {
 		fprintf(stderr, "usage: sgtrace_check REPORT.json [KIND=N]... [maps=N]...\n");
@@ -96,6 +126,17 @@ int main(int argc, char **argv)
 				if (get(exp, kinds[k]))
 					want[k] = json_object_get_int64(get(exp, kinds[k]));
 			json_object_put(gt);
+			continue;
+		}
+		if (!strcmp(argv[i], "utf8")) {
+			int ok = valid_utf8(argv[1]);
+
+			printf("%s - %s is valid UTF-8 JSON\n", ok ? "ok" : "not ok", argv[1]);
+			ok ? passed++ : failed++;
+			continue;
+		}
+		if (!strncmp(argv[i], "comm=", 5)) {
+			comm = argv[i] + 5;
 			continue;
 		}
 		if (!strncmp(argv[i], "stack_has=", 10)) {
@@ -172,6 +213,14 @@ int main(int argc, char **argv)
 				ok = 1;
 		printf("%s - finding %zu: stack has a frame with \"%s\"\n", ok ? "ok" : "not ok", i,
 		       stack_has);
+		ok ? passed++ : failed++;
+	}
+	for (size_t i = 0; comm && i < json_object_array_length(findings); i++) {
+		const char *c = json_object_get_string(get(json_object_array_get_idx(findings, i),
+							    "comm"));
+		int ok = c && !strcmp(c, comm);
+
+		printf("%s - finding %zu: comm is the expected one\n", ok ? "ok" : "not ok", i);
 		ok ? passed++ : failed++;
 	}
 	printf("%d passed, %d failed\n", passed, failed);

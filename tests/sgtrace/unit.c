@@ -266,6 +266,89 @@ static void test_text(void)
 	sgt_report_free(&r);
 }
 
+/* Parses s as JSON, refusing invalid UTF-8 (which json_tokener_parse() lets through). */
+static json_object *parse_utf8(const char *s)
+{
+	json_tokener *tok = json_tokener_new();
+	json_object *o;
+
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	o = json_tokener_parse_ex(tok, s, strlen(s) + 1);
+	json_tokener_free(tok);
+	return o;
+}
+
+/*
+ * Task names are the task's own choice and cut at 15 bytes, device names at 31: a name cut
+ * inside a UTF-8 character, an escape sequence, a C1 control (valid UTF-8, still a CSI to a
+ * terminal), a raw invalid byte. JSON stays valid UTF-8 (U+FFFD for the invalid bytes); the
+ * text report shows the controls as \xNN and sends no ESC or C1 to the terminal.
+ */
+static void test_untrusted_strings(void)
+{
+	static const char comm[] = "ab\x1b[2Jcdefghij\xc3";	/* 15 bytes, cut inside "\xc3\xa9" */
+	static const char ucomm[] = "\xc2\x9b" "1m\\z\x7f\x9b\xe2\x82\xac";
+	static char arg0[] = "./run\x1b]0;x\x07\xff", *argv[] = { arg0, NULL };
+	struct sgt_dev d = { .maps = 1, .match = 1 };
+	struct sgt_report r;
+	struct sgt_event e;
+	json_object *j, *parsed, *f0;
+	const char *s;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	init_report(&r);
+	strcpy(d.name, "dev\xe2\x82");	/* cut inside U+20AC */
+	strcpy(d.driver, "drv");
+	sgt_report_add_dev(&r, 0xffff888000003000ULL, &d);
+	e = leak(0x10, 0xffff888000003000ULL, 1, 4096);
+	e.kind = SGT_UNMAP_MISMATCH;
+	e.detail = SGT_MISMATCH_DIR;
+	e.udev = 0xffff888000003000ULL;
+	memcpy(e.comm, comm, sizeof(comm));
+	memcpy(e.ucomm, ucomm, sizeof(ucomm));
+	sgt_report_add(&r, &e, 1000000);
+	r.cmd_argv = argv; /* the traced command's name: the user's, or a file's */
+	r.cmd_ran = true;
+
+	j = sgt_report_json(&r);
+	s = json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN);
+	parsed = parse_utf8(s);
+	CHECK(parsed != NULL);
+	f0 = parsed ? json_object_array_get_idx(path(parsed, "findings"), 0) : NULL;
+	CHECK(f0 && !strcmp(json_object_get_string(path(f0, "comm")),
+			    "ab\x1b[2Jcdefghij\xef\xbf\xbd"));
+	CHECK(f0 && !strcmp(json_object_get_string(path(path(f0, "unmap"), "comm")),
+			    "\xc2\x9b" "1m\\z\x7f\xef\xbf\xbd\xe2\x82\xac"));
+	CHECK(f0 && !strcmp(json_object_get_string(path(f0, "device")),
+			    "dev\xef\xbf\xbd\xef\xbf\xbd"));
+	CHECK(parsed && !strcmp(json_object_get_string(json_object_array_get_idx(
+				path(path(parsed, "command"), "argv"), 0)),
+				"./run\x1b]0;x\x07\xef\xbf\xbd"));
+	json_object_put(parsed);
+	json_object_put(j);
+
+	j = sgt_event_json(&r, &e, 1000000);
+	parsed = parse_utf8(json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN));
+	CHECK(parsed && !strcmp(json_object_get_string(path(parsed, "comm")),
+				"ab\x1b[2Jcdefghij\xef\xbf\xbd"));
+	json_object_put(parsed);
+	json_object_put(j);
+
+	f = open_memstream(&buf, &len);
+	sgt_report_print(&r, f);
+	sgt_event_print(&r, &e, 1000000, f);
+	fclose(f);
+	CHECK(strstr(buf, "pid 42 (ab\\x1b[2Jcdefghij\\xc3)") != NULL);
+	CHECK(strstr(buf, "(\\xc2\\x9b1m\\\\z\\x7f\\x9b\xe2\x82\xac)") != NULL);
+	CHECK(strstr(buf, "command: ./run\\x1b]0;x\\x07\\xff succeeded") != NULL);
+	CHECK(strchr(buf, '\x1b') == NULL && strchr(buf, '\x07') == NULL);
+	CHECK(strstr(buf, "\xc2\x9b") == NULL && strchr(buf, '\x9b') == NULL);
+	free(buf);
+	sgt_report_free(&r);
+}
+
 /* record's exit status: an operational error before the findings, findings before CMD. */
 static void test_exit_status(void)
 {
@@ -360,7 +443,7 @@ int main(int argc, char **argv)
 	fixture = argc > 1 ? argv[1] : "kallsyms.fixture";
 	modules_fixture = argc > 2 ? argv[2] : "modules.fixture";
 	ks = ksyms_load(fixture);
-	printf("TAP version 13\n1..10\n");
+	printf("TAP version 13\n1..11\n");
 	run("ksyms lookup and module symbols", test_ksyms_lookup);
 	run("symbol extents (_end, /proc/modules, [bpf])", test_ksyms_extents);
 	run("tracer frames are recognized", test_tracer_frames);
@@ -368,6 +451,7 @@ int main(int argc, char **argv)
 	run("aggregation of 200000 findings", test_aggregation_scale);
 	run("JSON report schema and escaping", test_json);
 	run("text report", test_text);
+	run("task and device names: valid UTF-8 in JSON, escaped in text", test_untrusted_strings);
 	run("record's exit status", test_exit_status);
 	run("CLI parsing", test_cli);
 	run("finding kinds", test_kinds);

@@ -1,7 +1,9 @@
 #!/bin/sh
 # Runs in the guest: `sgtrace record` with a real finding (an sgkm leak_mapping) and a report
 # that cannot be written. An operational error wins over the findings' exit status 3 and names
-# the file; a regular file that cannot be written keeps its old content.
+# the file; a regular file that cannot be written keeps its old content. Then a traced task
+# whose name (comm) holds an escape sequence and is cut by the kernel inside a UTF-8 character:
+# the JSON is valid UTF-8, the text report escapes the controls.
 pass=0 fail=0
 result() { if [ "$1" = 0 ]; then pass=$((pass + 1)); echo "ok - $2"; else fail=$((fail + 1)); echo "not ok - $2"; fi; }
 leak="sgtrace_sgkm_case leak_mapping 1"
@@ -34,6 +36,21 @@ result $? "a leak, a failed write of /tmp/r.json: the old content is intact, no 
 sgtrace record -- $leak >/dev/full 2>/tmp/err
 rc=$?
 result $((rc != 1)) "a leak, text report to a full stdout: exit $rc (expected 1)"
+
+# comm = the first 15 bytes of the file name: "ab" ESC "[2Jcdefghij" and the first byte of
+# the 2-byte "é". sgtrace_sgkm_case runs under that name through a symbolic link.
+name=$(printf 'ab\033[2Jcdefghij\303\251')
+ln -s "$(command -v sgtrace_sgkm_case)" "/tmp/$name"
+sgtrace record --json /tmp/c.json -- "/tmp/$name" leak_mapping 1 >/tmp/c.txt 2>/tmp/err
+rc=$?
+result $((rc != 3)) "a task with an odd name: exit $rc (expected 3)"
+sgtrace_check /tmp/c.json leak=1 utf8 "comm=$(printf 'ab\033[2Jcdefghij\357\277\275')"
+result $? "JSON: valid UTF-8, comm with ESC as \\u001b and the cut character as U+FFFD"
+grep -qF 'pid' /tmp/c.txt && grep -qF '(ab\x1b[2Jcdefghij\xc3)' /tmp/c.txt
+result $? "text: the comm escaped ($(grep -F 'pid' /tmp/c.txt | head -n 1))"
+! grep -q "$(printf '\033')" /tmp/c.txt
+result $? "text: no ESC reaches the terminal"
+rm -f "/tmp/$name"
 
 echo "$pass passed, $fail failed"
 [ $fail = 0 ]
