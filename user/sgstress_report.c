@@ -8,12 +8,15 @@
  * outlives_unbind are gauges of mappings live now, reported as their value at the end.
  * map_failed (informational in sgtrace) is the change of the map_failures counter.
  */
+#define _GNU_SOURCE /* asprintf */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <json-c/json.h>
 
+#include "atomic_file.h"
 #include "sgstress_dev.h"
 #include "sgstress_opts.h"
 #include "sgstress_report.h"
@@ -260,7 +263,9 @@ int sgs_report_json(const struct sgs_config *cfg, const struct sgs_result *res,
 {
 	json_object *root = json_object_new_object(), *devs = json_object_new_array();
 	uint64_t requested[SGKM_FAULT_NR];
-	int ret = -1;
+	const char *text, *step;
+	char *buf = NULL;
+	int ret = -1, err;
 
 	json_ok = root && devs;
 	if (!json_ok)
@@ -311,39 +316,44 @@ int sgs_report_json(const struct sgs_config *cfg, const struct sgs_result *res,
 		fprintf(stderr, "sgstress: out of memory building the JSON report\n");
 		goto out;
 	}
-	if (!strcmp(cfg->json_path, "-")) {
-		ret = puts(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
-							  JSON_C_TO_STRING_NOSLASHESCAPE)) < 0 ? -1 : 0;
-		if (ret)
-			fprintf(stderr, "sgstress: writing the JSON report to stdout failed\n");
-	} else if (json_object_to_file_ext(cfg->json_path, root, JSON_C_TO_STRING_PRETTY |
-					   JSON_C_TO_STRING_NOSLASHESCAPE)) {
-		const char *why = json_util_get_last_err();
-
-		fprintf(stderr, "sgstress: --json %s: %.*s: check that the directory exists and is "
-			"writable\n", cfg->json_path, why ? (int)strcspn(why, "\n") : 7,
-			why ? why : "unknown");
-	} else {
-		ret = 0;
+	/* Written as a whole or not at all (atomic_file.h): a scenario never reads half a truth. */
+	text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
+						    JSON_C_TO_STRING_NOSLASHESCAPE);
+	if (!text || asprintf(&buf, "%s\n", text) < 0) {
+		buf = NULL; /* undefined after a failed asprintf() */
+		fprintf(stderr, "sgstress: out of memory writing the JSON report\n");
+		goto out;
 	}
+	err = afile_write(cfg->json_path, buf, strlen(buf), &step);
+	if (err) {
+		fprintf(stderr, "sgstress: --json %s: cannot write the ground truth (%s): %s: free "
+			"space or give another --json (a regular file is replaced only by a whole "
+			"report)\n", strcmp(cfg->json_path, "-") ? cfg->json_path : "stdout", step,
+			strerror(-err));
+		goto out;
+	}
+	ret = 0;
 out:
+	free(buf);
 	json_object_put(devs);
 	json_object_put(root);
 	return ret;
 }
 
+/* Checks without touching the file: opening it for writing would truncate a previous report. */
 int sgs_report_json_check(const struct sgs_config *cfg)
 {
-	FILE *f;
+	const char *step;
+	int err;
 
-	if (!cfg->json_path || !strcmp(cfg->json_path, "-"))
+	if (!cfg->json_path)
 		return 0;
-	f = fopen(cfg->json_path, "w");
-	if (!f) {
-		fprintf(stderr, "sgstress: --json %s: %s: check that the directory exists and is "
-			"writable\n", cfg->json_path, strerror(errno));
+	err = afile_check(cfg->json_path, &step);
+	if (err) {
+		fprintf(stderr, "sgstress: --json %s: cannot write the ground truth there (%s): %s: "
+			"give a file in a writable directory\n", cfg->json_path, step,
+			strerror(-err));
 		return -1;
 	}
-	fclose(f);
 	return 0;
 }
