@@ -1026,8 +1026,8 @@ static int do_events(struct run *run)
 		fprintf(stderr, "sgtrace: cannot open the ring buffer: %s\n", strerror(errno));
 		return SGT_EXIT_ERROR;
 	}
-	if (!run->opts.json)
-		fprintf(stderr, "sgtrace: streaming findings; Ctrl-C to stop\n");
+	/* Also with --json (stdout only has the JSON): it says that every hook is attached. */
+	fprintf(stderr, "sgtrace: streaming findings; Ctrl-C to stop\n");
 	while (!exiting && !time_is_up(run))
 		ring_buffer__poll(rb, 100);
 	ring_buffer__consume(rb);

@@ -3,15 +3,25 @@
 # per-device activity. Both are started first and the workload once they are attached.
 pass=0 fail=0
 result() { if [ "$1" = 0 ]; then pass=$((pass + 1)); echo "ok - $2"; else fail=$((fail + 1)); echo "not ok - $2"; fi; }
-wait_for() { i=0; while ! grep -q "$1" "$2" 2>/dev/null && [ $i -lt 200 ]; do sleep 0.1; i=$((i + 1)); done; }
+# wait_for PATTERN FILE: polls until FILE has a line matching PATTERN; 1 after 30 s without.
+wait_for() {
+	i=0
+	while ! grep -q "$1" "$2" 2>/dev/null; do
+		[ $i -lt 300 ] || return 1
+		sleep 0.1
+		i=$((i + 1))
+	done
+}
+# ready PATTERN FILE WHAT: wait_for, counted as a check (a wait that times out fails the test).
+ready() { wait_for "$1" "$2"; result $? "$3"; }
 
 # events --json: one line per finding, as it happens.
 sgtrace events --json --duration 30 >/tmp/ev.json 2>/tmp/ev.err &
 p=$!
-wait_for streaming /tmp/ev.err
+ready streaming /tmp/ev.err "events --json: attached"
 sgtrace_sgkm_case double_unmap 2
 sgtrace_sgkm_case unmap_wrong_dir 1
-wait_for unmap_mismatch /tmp/ev.json
+ready unmap_mismatch /tmp/ev.json "events --json: the last finding streamed"
 kill -INT $p; wait $p
 result $? "events exits 0 on SIGINT"
 [ "$(grep -c '"kind":"unmap_unknown"' /tmp/ev.json)" = 2 ] && grep -q '"reason":"already_unmapped"' /tmp/ev.json
@@ -26,10 +36,10 @@ result $? "events --json: nothing else ($(wc -l </tmp/ev.json) lines)"
 # events (text)
 sgtrace events --duration 30 >/tmp/ev.txt 2>/tmp/ev2.err &
 p=$!
-wait_for streaming /tmp/ev2.err
+ready streaming /tmp/ev2.err "events: attached"
 sgtrace_sgkm_case leak_mapping 1     # not an event: leaks are known only at the end
 sgtrace_sgkm_case unmap_wrong_nents 1
-wait_for "^unmap_mismatch" /tmp/ev.txt
+ready "^unmap_mismatch" /tmp/ev.txt "events: the mismatch streamed"
 kill -TERM $p; wait $p
 grep -q "^unmap_mismatch: " /tmp/ev.txt && grep -q "nents differs" /tmp/ev.txt && ! grep -q "^leak" /tmp/ev.txt
 result $? "events: the mismatch streamed, the leak not"
@@ -37,9 +47,10 @@ result $? "events: the mismatch streamed, the leak not"
 # monitor --json: cumulative totals and per-device rates.
 sgtrace monitor --json --interval 0.5 --duration 30 >/tmp/mon.json 2>/tmp/mon.err &
 p=$!
-wait_for time_s /tmp/mon.json
+ready time_s /tmp/mon.json "monitor --json: attached and ticking"
 sgtrace_sgkm_case clean 40
-sleep 1.5
+# The workload has ended: the next tick after it shows all of it.
+ready '"maps":40,"unmaps":40' /tmp/mon.json "monitor --json: a tick with the 40 maps and unmaps"
 kill -INT $p; wait $p
 result $? "monitor exits 0 on SIGINT"
 tail -n 1 /tmp/mon.json | grep -q '"maps":40,"unmaps":40' && grep -q '"device":"sgkm.0"' /tmp/mon.json
@@ -50,9 +61,9 @@ result $? "monitor --json: a nonzero maps/s while the workload ran"
 # monitor, plain lines (stdout not a terminal)
 sgtrace monitor --interval 0.5 --duration 30 >/tmp/mon.txt 2>&1 &
 p=$!
-wait_for "t=" /tmp/mon.txt
+ready "t=" /tmp/mon.txt "monitor: attached and ticking"
 sgtrace_sgkm_case clean 10
-sleep 1.5
+ready "device=sgkm.0 driver=sgkm live=" /tmp/mon.txt "monitor: a line for sgkm.0"
 kill -INT $p; wait $p
 grep -q "device=sgkm.0 driver=sgkm live=" /tmp/mon.txt
 result $? "monitor: per-device lines"
