@@ -57,6 +57,41 @@ kernel_kbuild() { cat "$(kernel_dir "$1")/kbuild.env" 2>/dev/null; }
 # path, or nothing.
 guest_qemu_dir() { cat "$SGTRACE_CACHE/qemu/current" 2>/dev/null || true; }
 
+# Devices tests/vm/run --device attaches, each with the kernel config symbol of its driver and
+# the modules that driver needs loaded (their dependencies come from modules.dep). A driver that
+# the cloud flavour lacks is taken from the generic flavour of the same kernel (virtio-gpu: the
+# cloud kernels have no DRM; ahci: not in 6.1's cloud kernel), which the guest then boots.
+DEVICE_KINDS="nvme ahci virtio-gpu"
+device_config() {
+	case $1 in
+	nvme) echo BLK_DEV_NVME ;;
+	ahci) echo SATA_AHCI ;;
+	virtio-gpu) echo DRM_VIRTIO_GPU ;;
+	esac
+}
+device_modules() {
+	case $1 in
+	nvme) echo nvme ;;
+	ahci) echo ahci sd_mod ;;
+	virtio-gpu) echo virtio_pci virtio-gpu ;;
+	esac
+}
+is_device_kind() { [[ " $DEVICE_KINDS " == *" $1 "* ]]; }
+
+# The flavour of kernel NAME whose files are in DIR/..: "cloud" or "generic".
+flavour_dir() { if [ "$2" = cloud ]; then kernel_dir "$1"; else echo "$(kernel_dir "$1")/$2"; fi; }
+
+# The flavour kernel NAME must boot for DEVICE: cloud when its config has the driver.
+device_flavour() {
+	local sym
+	sym=$(device_config "$2")
+	if grep -qE "^CONFIG_$sym=(y|m)$" "$(kernel_dir "$1")/config" 2>/dev/null; then
+		echo cloud
+	else
+		echo generic
+	fi
+}
+
 # Kept for the scripts that predate the matrix: the default kernel.
 guest_kernel_abi() { kernel_abi "$(default_kernel)"; }
 guest_kernel_dir() { kernel_dir "$(default_kernel)"; }
