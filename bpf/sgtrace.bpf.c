@@ -492,11 +492,16 @@ static __always_inline void remember_comm(struct cpu_scratch *cpu, __u32 pid)
 	bpf_map_update_elem(&comms, &pid, &c, BPF_ANY);
 }
 
+/*
+ * The state of the walk that sums a scatterlist's bytes (walk_step, through bpf_loop()). It
+ * holds no counter: the callback is told its iteration (idx) by bpf_loop(), and nents is never
+ * written. That is what lets the verifiers of 6.12 and 7.3 accept it (see walk_step).
+ */
 struct walk_ctx {
-	__u64 sg;
-	__u64 bytes;
-	__u32 left;
-	__u32 sgsz;
+	__u64 sg;    /* the entry read next (a number) */
+	__u64 bytes; /* the sum so far */
+	__u32 nents; /* entries to sum: read only */
+	__u32 sgsz;  /* sizeof(struct scatterlist) on this kernel */
 };
 
 /* A pointer turned into a plain number through one helper call, where no scratch word is at
@@ -509,7 +514,26 @@ static __always_inline __u64 launder(__u64 v)
 	return out;
 }
 
-/* One step of sg_next() (include/linux/scatterlist.h), summing the entry lengths. */
+/*
+ * One step of sg_next() (include/linux/scatterlist.h), summing the entry lengths: entry idx.
+ *
+ * Why no counter in the loop state. Older verifiers (6.1) check a bpf_loop() callback once.
+ * Newer ones ("bpf: verify callbacks as if they are called unknown number of times" and "bpf:
+ * keep track of max number of bpf_loop callback iterations", late 2023) walk the callback again
+ * and again, going back to the bpf_loop() call after each run, until the state there is one
+ * they have seen (is_state_visited(), RANGE_WITHIN). Scalars of the loop state that differ
+ * between runs are widened to "unknown" so that this converges, but only imprecise ones; and
+ * bpf_loop()'s count (R1) is marked precise, which makes precise the scalars the verifier knows
+ * to be equal to it (the same id). The walk once kept a countdown "left", a copy of nents, so
+ * precise: each run left a state with a smaller "left" (nents-1, nents-2, ...), never one seen
+ * before, and with a count of up to 2^20 the verifier went on unrolling the loop, each run
+ * leaving the other arms of its branches queued, until 8192 of them waited: "The sequence of
+ * 8193 jumps is too complex" (push_stack(), BPF_COMPLEXITY_LIMIT_JMP_SEQ), -EFAULT on 6.12 and
+ * -E2BIG on 7.3, in every program that maps. Now the state holds only the entry pointer and
+ * the sum (imprecise: widened after one run) and nents, which no run changes: the second run
+ * ends in a state already seen, and the verifier stops there. idx, the iteration bpf_loop()
+ * passes, is a fresh unknown scalar on every run.
+ */
 static long walk_step(__u32 idx, struct walk_ctx *c)
 {
 	struct scatterlist *sg = (void *)c->sg, *next;
@@ -518,8 +542,8 @@ static long walk_step(__u32 idx, struct walk_ctx *c)
 	if (!sg)
 		return 1;
 	c->bytes += BPF_CORE_READ(sg, length);
-	if (--c->left == 0)
-		return 1;
+	if (idx + 1 >= c->nents)
+		return 1; /* the last entry: do not read past it */
 	link = BPF_CORE_READ(sg, page_link);
 	if (link & SG_END)
 		return 1;
@@ -539,7 +563,7 @@ static __always_inline __u64 sg_bytes(__u64 sgl, int nents, __u64 first_len)
 {
 	struct walk_ctx c = {
 		.sg = sgl, /* a number (see as_number) */
-		.left = nents,
+		.nents = nents,
 		.sgsz = bpf_core_type_size(struct scatterlist),
 	};
 
