@@ -105,15 +105,33 @@ struct {
 	__type(value, __u32);
 } unbinding SEC(".maps");
 
-/* kprobe -> kretprobe: the arguments of a map call, per thread. */
-struct map_stash {
+/*
+ * kprobe -> kretprobe: the map calls in flight, per stack (see "kprobe/kretprobe flavour"). A
+ * call is known by its stack pointer at the entry, where the return address lies (sp); the
+ * kretprobe runs after that address was popped, with sp + 8 (arch_rethook_trampoline puts the
+ * stack pointer of the return in pt_regs). The key is the 16 KiB stack the call runs on (its
+ * sp >> 14): a thread's stack belongs to that thread wherever it migrates, an IRQ stack to its
+ * CPU, so two contexts never share a key, whatever their thread id (0 for every CPU's idle
+ * task, which is what interrupts on an idle CPU run in).
+ */
+#define MAP_NEST 4		/* calls in flight on one stack: a map in an interrupt that hit a map */
+#define RET_SP_DELTA 8		/* the kretprobe's sp minus the kprobe's */
+#define STACK_SHIFT 14		/* x86-64 thread and IRQ stacks: 16 KiB, aligned */
+
+struct map_call {
+	__u64 sp;  /* stack pointer at the entry */
 	__u64 dev;
 	__u64 arg; /* struct sg_table * or struct scatterlist * */
-	__u64 sp;  /* stack pointer at the entry: tells a nested call from a stale entry */
 	__u32 nents;
 	__u32 dir;
 	__u32 stack_id;
 	__u32 is_sgtable;
+};
+
+struct map_stash {
+	struct map_call call[MAP_NEST]; /* [0] the outermost, [depth - 1] the innermost */
+	__u32 depth;
+	__u32 pad;
 };
 
 struct {
@@ -232,12 +250,17 @@ static __always_inline void watch_add(__u64 addr, int n)
 	__sync_fetch_and_add(watch_slot(addr), n);
 }
 
-static __always_inline void stat_inc(__u32 idx)
+static __always_inline void stat_add(__u32 idx, __u64 n)
 {
 	__u64 *v = bpf_map_lookup_elem(&stats, &idx);
 
 	if (v)
-		(*v)++;
+		*v += n;
+}
+
+static __always_inline void stat_inc(__u32 idx)
+{
+	stat_add(idx, 1);
 }
 
 /*
@@ -1168,69 +1191,141 @@ int BPF_PROG(tpbtf_dma_unmap_sg)
 	return 0;
 }
 
-/* ---- kprobe/kretprobe flavour ---- */
+/* ---- kprobe/kretprobe flavour ----
+ *
+ * The kprobe on a map function stashes the call's arguments, the kretprobe takes them back with
+ * the return value. Pairing them, per stack (map_stash, keyed by the stack: see there):
+ *   - calls on one stack nest (a map in an interrupt that hit a map, when both run on the IRQ
+ *     stack), so a stack holds a few calls, the innermost last, each known by its entry sp;
+ *   - a call still running has a higher sp than any call made while it runs. So at an entry,
+ *     the stashed calls at or below the new sp have returned unseen: their kretprobe did not
+ *     run (no free kretprobe instance, "maxactive"), they are dropped and counted lost;
+ *   - a return belongs to the call whose entry sp is its own sp - 8, exactly. Calls above it
+ *     (deeper) returned unseen: dropped, lost. When no call has that sp, the entry was not
+ *     stashed (its program skipped by the kernel, counted in kernel_skipped, or the stash was
+ *     full, counted then): nothing is recorded and the stash is left as it is.
+ * Before, the stash was keyed by the thread id alone (0 for every CPU's idle task, so the maps
+ * of interrupts on two idle CPUs took each other's arguments), nesting was judged by comparing
+ * stack pointers of different stacks (an interrupt's and a thread's), and an entry left behind
+ * by a lost return made a later, deeper call of the thread be taken for a nested one: its
+ * return recorded the stale entry's scatterlist. Every stashed call now ends either paired
+ * with its own return or counted in lost.stash_full.
+ */
 
-static __always_inline void stash_map_body(void *ctx, struct device *dev, void *arg, int nents, int dir,
-				      int is_sgtable)
+/* A map call's entry, sp its stack pointer there. */
+static __always_inline void stash_push(__u64 sp, const struct map_call *call)
 {
-	__u64 tid = bpf_get_current_pid_tgid();
-	struct map_stash s = {
+	__u64 key = sp >> STACK_SHIFT;
+	struct map_stash *s = bpf_map_lookup_elem(&map_stash, &key);
+	__u32 d, keep;
+
+	if (!s) {
+		struct map_stash z = { .depth = 1 };
+
+		z.call[0] = *call;
+		if (bpf_map_update_elem(&map_stash, &key, &z, BPF_NOEXIST))
+			stat_inc(SGT_STAT_LOST_STASH);
+		return;
+	}
+	d = s->depth < MAP_NEST ? s->depth : MAP_NEST;
+	/* Calls at or below sp returned unseen (the stashed sps fall from [0] on). */
+	keep = d;
+#pragma unroll
+	for (int i = 0; i < MAP_NEST; i++)
+		if (i < (int)keep && s->call[i].sp <= sp)
+			keep = i;
+	if (keep < d)
+		stat_add(SGT_STAT_LOST_STASH, d - keep);
+	d = keep;
+	if (d == MAP_NEST) {
+		/* Too deep: the outermost call gives way (it is lost). */
+#pragma unroll
+		for (int i = 0; i < MAP_NEST - 1; i++)
+			s->call[i] = s->call[i + 1];
+		d = MAP_NEST - 1;
+		stat_inc(SGT_STAT_LOST_STASH);
+	}
+	s->call[d & (MAP_NEST - 1)] = *call;
+	s->depth = d + 1;
+}
+
+/* A map call's return, ret_sp its stack pointer there: 1 with *out set to its entry, or 0. */
+static __always_inline int stash_pop(__u64 ret_sp, int is_sgtable, struct map_call *out)
+{
+	__u64 sp = ret_sp - RET_SP_DELTA, key = sp >> STACK_SHIFT;
+	struct map_stash *s = bpf_map_lookup_elem(&map_stash, &key);
+	int found = -1;
+	__u32 d;
+
+	if (!s)
+		return 0;
+	d = s->depth < MAP_NEST ? s->depth : MAP_NEST;
+#pragma unroll
+	for (int i = MAP_NEST - 1; i >= 0; i--)
+		if (found < 0 && i < (int)d && s->call[i].sp == sp)
+			found = i;
+	if (found < 0)
+		return 0; /* its entry was not stashed */
+	if (d > (__u32)found + 1) /* deeper calls returned unseen */
+		stat_add(SGT_STAT_LOST_STASH, d - found - 1);
+	*out = s->call[found & (MAP_NEST - 1)];
+	if (!found) {
+		bpf_map_delete_elem(&map_stash, &key);
+	} else {
+		s->depth = found;
+	}
+	if (out->is_sgtable != is_sgtable) {
+		stat_inc(SGT_STAT_LOST_STASH); /* another function's call at the same sp: stale */
+		return 0;
+	}
+	return 1;
+}
+
+static __always_inline void stash_map(void *ctx, struct device *dev, void *arg, int nents,
+				     int dir, int is_sgtable)
+{
+	struct map_call call = {
+		.sp = PT_REGS_SP((struct pt_regs *)ctx),
 		.dev = (__u64)dev,
 		.arg = (__u64)arg,
 		.nents = nents,
 		.dir = dir,
 		.is_sgtable = is_sgtable,
 	};
-	long err;
-
-	struct map_stash *old;
-
-	s.sp = PT_REGS_SP((struct pt_regs *)ctx);
-	old = bpf_map_lookup_elem(&map_stash, &tid);
-	/* A map call inside another one on this thread (deeper stack): the outer one counts.
-	 * An entry from a shallower or equal stack is stale (its return was missed). */
-	if (old && old->sp > s.sp)
-		return;
-	/* The stack is taken at the entry: the kretprobe's stack is the caller's. */
-	s.stack_id = stack_at(ctx, kprobe_callsite(ctx));
-	err = bpf_map_update_elem(&map_stash, &tid, &s, BPF_ANY);
-	if (err)
-		stat_inc(SGT_STAT_LOST_STASH);
-}
-
-static __always_inline void stash_map(void *ctx, struct device *dev, void *arg, int nents,
-				     int dir, int is_sgtable)
-{
 	struct cpu_scratch *c;
 
 	if (stopping)
 		return;
 	c = this_cpu();
 	busy_enter(c);
-	stash_map_body(ctx, dev, arg, nents, dir, is_sgtable);
+	/* The stack is taken at the entry: the kretprobe's stack is the caller's. */
+	call.stack_id = stack_at(ctx, kprobe_callsite(ctx));
+	stash_push(call.sp, &call);
 	busy_exit(c);
+}
+
+/* The map recorded from a paired call (the sgtable's fields are read now, after the map). */
+static __always_inline void map_returned(void *ctx, const struct map_call *c, long ret)
+{
+	if (c->is_sgtable) {
+		struct sg_table *sgt = (void *)c->arg;
+
+		on_map(ctx, NULL, c->dev, (__u64)BPF_CORE_READ(sgt, sgl),
+		       BPF_CORE_READ(sgt, orig_nents),
+		       ret ? (int)ret : (int)BPF_CORE_READ(sgt, nents), c->dir, c->stack_id, 0,
+		       LEN_UNKNOWN);
+	} else {
+		on_map(ctx, NULL, c->dev, c->arg, c->nents, (int)(unsigned int)ret, c->dir,
+		       c->stack_id, 0, LEN_UNKNOWN);
+	}
 }
 
 static __always_inline void unstash_map(void *ctx, long ret, int is_sgtable)
 {
-	__u64 tid = bpf_get_current_pid_tgid();
-	struct map_stash *s = bpf_map_lookup_elem(&map_stash, &tid);
-	struct map_stash c;
+	struct map_call c;
 
-	if (!s || s->is_sgtable != is_sgtable)
-		return;
-	c = *s;
-	bpf_map_delete_elem(&map_stash, &tid);
-	if (is_sgtable) {
-		struct sg_table *sgt = (void *)c.arg;
-
-		on_map(ctx, NULL, c.dev, (__u64)BPF_CORE_READ(sgt, sgl), BPF_CORE_READ(sgt, orig_nents),
-		       ret ? (int)ret : (int)BPF_CORE_READ(sgt, nents), c.dir, c.stack_id, 0,
-		       LEN_UNKNOWN);
-	} else {
-		on_map(ctx, NULL, c.dev, c.arg, c.nents, (int)(unsigned int)ret, c.dir,
-		       c.stack_id, 0, LEN_UNKNOWN);
-	}
+	if (stash_pop(PT_REGS_SP((struct pt_regs *)ctx), is_sgtable, &c))
+		map_returned(ctx, &c, ret);
 }
 
 SEC("kprobe/dma_map_sgtable")

@@ -43,7 +43,8 @@ enum sgt_stat {
 	SGT_STAT_LOST_RINGBUF,	   /* an event not delivered: ring buffer full */
 	SGT_STAT_LOST_STACK,	   /* a stack not captured: stack map full or hash collision */
 	SGT_STAT_LOST_DEV_FULL,	   /* a device not tracked: the device map was full */
-	SGT_STAT_LOST_STASH,	   /* a kprobe entry not paired with its return (stash map full) */
+	SGT_STAT_LOST_STASH,	   /* kprobe mode: a map's entry not paired with its return (the
+				    * return was not seen, or the stash map was full) */
 	SGT_STAT_REMAPS,	   /* a scatterlist mapped again while mapped (the newer map wins) */
 	SGT_STAT_LOST_NESTED,	   /* a free of a mapped scatterlist inside an interrupt that hit one
 				    * of our programs: its unmap may have been skipped by the

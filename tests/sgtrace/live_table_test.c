@@ -4,7 +4,9 @@
  * through exact sequences of maps, unmaps and frees on this machine's kernel, with a table of
  * one bucket (8 slots), and checks each slot state, counter and finding: full table, unmapped
  * records kept and taken back, double and unknown unmaps, table frees, frees while mapped,
- * mismatches, remaps, and what user space then reads (sgt_collect_live). Needs root.
+ * mismatches, remaps, and what user space then reads (sgt_collect_live). Then the kprobe
+ * flavour's pairing of map entries and returns, per stack (overlapping calls of two contexts,
+ * lost returns, returns without an entry, deep nesting). Needs root.
  */
 #include <linux/types.h>
 #include <stdio.h>
@@ -53,10 +55,10 @@ struct harness {
 	struct ring_buffer *rb;
 };
 
-/* One call of a handler; returns the number of findings it sent. */
-static int op(struct harness *h, __u64 what, __u64 sgl, int dir)
+/* One call of drive (live_table_test.h); returns the number of findings it sent. */
+static int drive(struct harness *h, __u64 what, __u64 sgl, int nents, int dir, __u64 sp)
 {
-	__u64 args[5] = { what, DEV, sgl, 1, (__u64)dir };
+	__u64 args[6] = { what, DEV, sgl, (__u64)nents, (__u64)dir, sp };
 	LIBBPF_OPTS(bpf_test_run_opts, topts, .ctx_in = args, .ctx_size_in = sizeof(args));
 	int before = events;
 
@@ -66,6 +68,12 @@ static int op(struct harness *h, __u64 what, __u64 sgl, int dir)
 	}
 	ring_buffer__consume(h->rb);
 	return events - before;
+}
+
+/* A map, unmap or free of one entry. */
+static int op(struct harness *h, __u64 what, __u64 sgl, int dir)
+{
+	return drive(h, what, sgl, 1, dir, 0);
 }
 
 static __u64 stat(struct harness *h, __u32 idx)
@@ -223,6 +231,142 @@ static void run_sequence(struct harness *h)
 	sgt_report_free(&r);
 }
 
+/* ---- the kprobe flavour's pairing of map entries and returns (stash_push, stash_pop) ---- */
+
+/* Stack pointers on 16 KiB stacks: a thread's, and the IRQ stacks of two CPUs. A kprobe at a
+ * function's entry sees sp (the return address's slot), its kretprobe sp + 8. */
+#define STACK(n) (0xffffc90000000000ULL + (__u64)(n) * 0x4000ULL)
+#define THREAD STACK(0x281)
+#define IRQ0 STACK(1)
+#define IRQ1 STACK(2)
+
+static void kp_entry(struct harness *h, __u64 sgl, __u64 sp)
+{
+	drive(h, LTT_KP_ENTRY, sgl, 1, 1, sp);
+}
+
+static void kp_return(struct harness *h, __u64 sp, int ret)
+{
+	drive(h, LTT_KP_RETURN, 0, ret, 0, sp + 8);
+}
+
+/* sgl is recorded as mapped (once). */
+static int mapped(struct harness *h, __u64 sgl)
+{
+	return slots_holding(h, sgl) == 1;
+}
+
+/* The calls stashed for the stack of sp (0: none). */
+static unsigned int stashed(struct harness *h, __u64 sp)
+{
+	struct { __u64 w[5 * 4]; __u32 depth, pad; } v; /* struct map_stash */
+	__u64 key = sp >> 14;
+
+	if (bpf_map__value_size(h->skel->maps.map_stash) != sizeof(v))
+		return ~0U;
+	if (bpf_map_lookup_elem(bpf_map__fd(h->skel->maps.map_stash), &key, &v))
+		return 0;
+	return v.depth;
+}
+
+/* Unmaps and frees sgl: its slot is empty again. */
+static void clear(struct harness *h, __u64 sgl)
+{
+	op(h, LTT_UNMAP, sgl, 1);
+	op(h, LTT_FREE, sgl, 0);
+}
+
+static void run_kprobe_pairing(struct harness *h)
+{
+	__u64 maps = 0, lost = 0;
+
+	/* Interrupts on two idle CPUs (thread id 0 on both, as this test's calls share one
+	 * thread id): their calls overlap, each return takes its own entry. */
+	kp_entry(h, SGL(0), IRQ0 + 0x3f00);
+	kp_entry(h, SGL(1), IRQ1 + 0x3e00);
+	kp_return(h, IRQ0 + 0x3f00, 1);
+	CHECK(mapped(h, SGL(0)) && !mapped(h, SGL(1)), "the first return maps sgl 0 only");
+	kp_return(h, IRQ1 + 0x3e00, 1);
+	CHECK(mapped(h, SGL(1)), "the second return maps sgl 1");
+	/* An interrupt's map (IRQ stack) during a thread's map, the IRQ stack lying below the
+	 * thread's or above it: stack pointers of different stacks are not compared. */
+	kp_entry(h, SGL(2), THREAD + 0x3c00);
+	kp_entry(h, SGL(3), IRQ0 + 0x3f00);
+	kp_return(h, IRQ0 + 0x3f00, 1);
+	kp_return(h, THREAD + 0x3c00, 1);
+	kp_entry(h, SGL(4), IRQ0 + 0x3f00);
+	kp_entry(h, SGL(5), THREAD + 0x3c00); /* (the other way round: cannot happen, harmless) */
+	kp_return(h, THREAD + 0x3c00, 1);
+	kp_return(h, IRQ0 + 0x3f00, 1);
+	maps += 6;
+	CHECK(mapped(h, SGL(2)) && mapped(h, SGL(3)) && mapped(h, SGL(4)) && mapped(h, SGL(5)),
+	      "interrupt and thread maps each recorded");
+	CHECK(stat(h, SGT_STAT_MAPS) == maps && stat(h, SGT_STAT_LOST_STASH) == lost,
+	      "maps %llu lost %llu", stat(h, SGT_STAT_MAPS), stat(h, SGT_STAT_LOST_STASH));
+	CHECK(!stashed(h, IRQ0) && !stashed(h, IRQ1) && !stashed(h, THREAD), "stash empty");
+	for (int i = 0; i < 6; i++)
+		clear(h, SGL(i));
+
+	/* A return lost (no kretprobe instance free): its entry stays. A later, deeper call of
+	 * the thread is not taken for one nested in it: its own return maps its own sgl. */
+	kp_entry(h, SGL(0), THREAD + 0x3d00);
+	kp_entry(h, SGL(1), THREAD + 0x3b00);
+	kp_return(h, THREAD + 0x3b00, 1);
+	maps++;
+	CHECK(mapped(h, SGL(1)) && !mapped(h, SGL(0)), "the deeper call maps its own sgl");
+	CHECK(stashed(h, THREAD) == 1, "the stale entry is still there: %u", stashed(h, THREAD));
+	/* A call at the stale entry's level (or above it): the stale entry is dropped, lost. */
+	kp_entry(h, SGL(2), THREAD + 0x3d00);
+	lost++;
+	CHECK(stat(h, SGT_STAT_LOST_STASH) == lost, "stale entry counted: lost %llu",
+	      stat(h, SGT_STAT_LOST_STASH));
+	kp_return(h, THREAD + 0x3d00, 1);
+	maps++;
+	CHECK(mapped(h, SGL(2)) && !mapped(h, SGL(0)), "sgl 2 mapped, the stale sgl 0 never");
+	CHECK(!stashed(h, THREAD), "stash empty");
+	clear(h, SGL(1));
+	clear(h, SGL(2));
+
+	/* A return whose entry was not stashed (its program skipped): it takes nobody's entry;
+	 * here it is a failed map, which would otherwise have made the outer call a failure. */
+	kp_entry(h, SGL(3), THREAD + 0x3d00);
+	kp_return(h, THREAD + 0x3a00, 0);
+	CHECK(stat(h, SGT_STAT_MAP_FAILED) == 0 && stashed(h, THREAD) == 1,
+	      "an unknown return changes nothing: map_failed %llu",
+	      stat(h, SGT_STAT_MAP_FAILED));
+	kp_return(h, THREAD + 0x3d00, 1);
+	maps++;
+	CHECK(mapped(h, SGL(3)), "the outer call is mapped");
+	clear(h, SGL(3));
+
+	/* Nested calls whose returns were lost go when the outer call returns. */
+	kp_entry(h, SGL(4), THREAD + 0x3d00);
+	kp_entry(h, SGL(5), THREAD + 0x3c00);
+	kp_entry(h, SGL(6), THREAD + 0x3b00);
+	kp_return(h, THREAD + 0x3d00, 1);
+	maps++;
+	lost += 2;
+	CHECK(mapped(h, SGL(4)) && !mapped(h, SGL(5)) && !mapped(h, SGL(6)),
+	      "the outer call mapped, the inner ones not");
+	CHECK(stat(h, SGT_STAT_LOST_STASH) == lost && !stashed(h, THREAD),
+	      "two lost: lost %llu", stat(h, SGT_STAT_LOST_STASH));
+	clear(h, SGL(4));
+
+	/* Five calls nested on one stack: the outermost gives way, the four others pair. */
+	for (int i = 0; i < 5; i++)
+		kp_entry(h, SGL(i), IRQ0 + 0x3f00 - i * 0x100);
+	lost++;
+	CHECK(stashed(h, IRQ0) == 4 && stat(h, SGT_STAT_LOST_STASH) == lost, "four stashed");
+	for (int i = 4; i >= 0; i--)
+		kp_return(h, IRQ0 + 0x3f00 - i * 0x100, 1);
+	maps += 4;
+	CHECK(!mapped(h, SGL(0)) && mapped(h, SGL(1)) && mapped(h, SGL(4)), "the inner four mapped");
+	CHECK(stat(h, SGT_STAT_MAPS) == maps && stat(h, SGT_STAT_LOST_STASH) == lost &&
+		      !stashed(h, IRQ0),
+	      "maps %llu (want %llu), lost %llu (want %llu)", stat(h, SGT_STAT_MAPS), maps,
+	      stat(h, SGT_STAT_LOST_STASH), lost);
+}
+
 int main(void)
 {
 	struct harness h = { 0 };
@@ -233,6 +377,13 @@ int main(void)
 		return 1;
 	}
 	run_sequence(&h);
+	ring_buffer__free(h.rb);
+	live_table_test__destroy(h.skel);
+	if (setup(&h)) {
+		fprintf(stderr, "sgtrace_live_table: cannot load the test object again\n");
+		return 1;
+	}
+	run_kprobe_pairing(&h);
 	ring_buffer__free(h.rb);
 	live_table_test__destroy(h.skel);
 	printf("%d checks, %d failed\n", checks, failures);
