@@ -32,6 +32,9 @@ const char *sgt_hook_group_name(enum sgt_hook_group g)
 }
 
 static struct btf *vmlinux_btf(void);
+static const struct sgt_probe_ops real_probes;
+/* What the choice asks the kernel (sgt_hooks_set_probe_ops() replaces it in tests). */
+static const struct sgt_probe_ops *P = &real_probes;
 
 /* r0 = 0; exit */
 static const struct bpf_insn ret0[] = {
@@ -114,7 +117,7 @@ static int is_ftraceable(const char *func)
 
 /* fentry/fexit/tp_btf: a tracing program loads against the BTF id (and, when ftrace cannot
  * tell, attaches). */
-static bool tracing_can_attach(const char *name, enum bpf_attach_type type)
+static bool real_tracing_can_attach(const char *name, enum bpf_attach_type type)
 {
 	struct btf *btf = vmlinux_btf();
 	bool is_tp = type == BPF_TRACE_RAW_TP;
@@ -152,7 +155,7 @@ static bool tracing_can_attach(const char *name, enum bpf_attach_type type)
 	return link >= 0;
 }
 
-static bool raw_tp_can_attach(const char *name)
+static bool real_raw_tp_can_attach(const char *name)
 {
 	int fd, link = -1;
 
@@ -168,7 +171,7 @@ static bool raw_tp_can_attach(const char *name)
 
 /* kprobe: the kprobe PMU exists and the function is ftrace-able (when tracefs says so), else
  * create a perf kprobe event on the function (what libbpf does to attach). */
-static bool kprobe_can_attach(const char *func)
+static bool real_kprobe_can_attach(const char *func)
 {
 	struct perf_event_attr attr = { 0 };
 	char buf[32] = { 0 };
@@ -214,7 +217,7 @@ const char *sgt_tracefs(void)
 	return NULL;
 }
 
-static bool tracepoint_exists(const char *cat, const char *name)
+static bool real_tracepoint_exists(const char *cat, const char *name)
 {
 	const char *fs = sgt_tracefs();
 	char p[256];
@@ -242,7 +245,7 @@ static struct btf *vmlinux_btf(void)
 	return btf;
 }
 
-static bool btf_has_func(const char *name)
+static bool real_btf_has_func(const char *name)
 {
 	struct btf *btf = vmlinux_btf();
 
@@ -269,7 +272,7 @@ static bool param_is_ptr_to(const struct btf *btf, const struct btf_param *p, co
  * position, so check the prototype in the kernel's BTF: btf_trace_<tp> is a pointer to
  * void (*)(void *, struct device *, struct scatterlist *, int nents, ...).
  */
-static bool dma_tp_proto_ok(const char *tp, unsigned int nparams)
+static bool real_dma_tp_proto_ok(const char *tp, unsigned int nparams)
 {
 	struct btf *btf = vmlinux_btf();
 	const struct btf_type *t;
@@ -293,7 +296,7 @@ static bool dma_tp_proto_ok(const char *tp, unsigned int nparams)
 	return param_is_ptr_to(btf, &p[1], "device") && param_is_ptr_to(btf, &p[2], "scatterlist");
 }
 
-static bool kfree_tp_proto_ok(void)
+static bool real_kfree_tp_proto_ok(void)
 {
 	struct btf *btf = vmlinux_btf();
 	const struct btf_type *t;
@@ -311,6 +314,21 @@ static bool kfree_tp_proto_ok(void)
 	return t && btf_is_func_proto(t) && btf_vlen(t) == 3; /* (void *, call_site, ptr) */
 }
 
+static const struct sgt_probe_ops real_probes = {
+	.tracing_can_attach = real_tracing_can_attach,
+	.raw_tp_can_attach = real_raw_tp_can_attach,
+	.kprobe_can_attach = real_kprobe_can_attach,
+	.tracepoint_exists = real_tracepoint_exists,
+	.btf_has_func = real_btf_has_func,
+	.dma_tp_proto_ok = real_dma_tp_proto_ok,
+	.kfree_tp_proto_ok = real_kfree_tp_proto_ok,
+};
+
+void sgt_hooks_set_probe_ops(const struct sgt_probe_ops *ops)
+{
+	P = ops ? ops : &real_probes;
+}
+
 static void set(struct sgt_hook *h, const char *method, const char *targets,
 		const char *const *progs)
 {
@@ -322,7 +340,7 @@ static void set(struct sgt_hook *h, const char *method, const char *targets,
 
 static bool tp_btf_can_attach(const char *tracepoint)
 {
-	return tracing_can_attach(tracepoint, BPF_TRACE_RAW_TP);
+	return P->tracing_can_attach(tracepoint, BPF_TRACE_RAW_TP);
 }
 
 /*
@@ -336,9 +354,9 @@ static bool set_dma_map_tracepoints(struct sgt_hook *h, const char *method,
 {
 	char targets[sizeof(h->targets)];
 
-	if (!dma_tp_proto_ok("dma_map_sg", 7) || !can_attach("dma_map_sg"))
+	if (!P->dma_tp_proto_ok("dma_map_sg", 7) || !can_attach("dma_map_sg"))
 		return false;
-	if (dma_tp_proto_ok("dma_map_sg_err", 7) && can_attach("dma_map_sg_err")) {
+	if (P->dma_tp_proto_ok("dma_map_sg_err", 7) && can_attach("dma_map_sg_err")) {
 		snprintf(targets, sizeof(targets), "%s:dma_map_sg %s:dma_map_sg_err", method, method);
 		set(h, method, targets, (const char *const[]){ map_prog, err_prog, NULL });
 		/* __dma_map_sg_attrs() fires it only for errors it does not expect (a WARN). */
@@ -358,33 +376,30 @@ static bool try_map(struct sgt_hook *h, enum sgt_attach m)
 {
 	switch (m) {
 	case SGT_ATTACH_FENTRY:
-		if (!tracing_can_attach("dma_map_sg_attrs", BPF_TRACE_FEXIT))
+		/* Both entry points or the method is not usable: since 5.10 dma_map_sgtable() does
+		 * not call dma_map_sg_attrs() (both call the static __dma_map_sg_attrs()), so a
+		 * hook on dma_map_sg_attrs() alone would miss every dma_map_sgtable() map. The next
+		 * method is tried instead. (dma_map_sgtable() exists since 5.8; sgtrace needs
+		 * 5.17.) */
+		if (!P->tracing_can_attach("dma_map_sg_attrs", BPF_TRACE_FEXIT) ||
+		    !P->tracing_can_attach("dma_map_sgtable", BPF_TRACE_FEXIT))
 			return false;
-		/* dma_map_sgtable() appeared in 5.8; before, drivers call dma_map_sg_attrs(). */
-		if (tracing_can_attach("dma_map_sgtable", BPF_TRACE_FEXIT))
-			set(h, "fentry/fexit", "fexit:dma_map_sgtable fexit:dma_map_sg_attrs",
-			    (const char *const[]){ "fexit_dma_map_sgtable", "fexit_dma_map_sg_attrs",
-						   NULL });
-		else
-			set(h, "fentry/fexit", "fexit:dma_map_sg_attrs",
-			    (const char *const[]){ "fexit_dma_map_sg_attrs", NULL });
+		set(h, "fentry/fexit", "fexit:dma_map_sgtable fexit:dma_map_sg_attrs",
+		    (const char *const[]){ "fexit_dma_map_sgtable", "fexit_dma_map_sg_attrs", NULL });
 		return true;
 	case SGT_ATTACH_TP_BTF:
 		return set_dma_map_tracepoints(h, "tp_btf", tp_btf_can_attach,
 					       "tpbtf_dma_map_sg", "tpbtf_dma_map_sg_err");
 	case SGT_ATTACH_KPROBE:
-		if (!kprobe_can_attach("dma_map_sg_attrs"))
+		/* Both or none, as for fexit. */
+		if (!P->kprobe_can_attach("dma_map_sg_attrs") || !P->kprobe_can_attach("dma_map_sgtable"))
 			return false;
-		if (kprobe_can_attach("dma_map_sgtable"))
-			set(h, "kprobe", "kprobe+kretprobe:dma_map_sgtable,dma_map_sg_attrs",
-			    (const char *const[]){ "kp_dma_map_sgtable", "krp_dma_map_sgtable",
-						   "kp_dma_map_sg_attrs", "krp_dma_map_sg_attrs", NULL });
-		else
-			set(h, "kprobe", "kprobe+kretprobe:dma_map_sg_attrs",
-			    (const char *const[]){ "kp_dma_map_sg_attrs", "krp_dma_map_sg_attrs", NULL });
+		set(h, "kprobe", "kprobe+kretprobe:dma_map_sgtable,dma_map_sg_attrs",
+		    (const char *const[]){ "kp_dma_map_sgtable", "krp_dma_map_sgtable",
+					   "kp_dma_map_sg_attrs", "krp_dma_map_sg_attrs", NULL });
 		return true;
 	case SGT_ATTACH_TRACEPOINT:
-		return set_dma_map_tracepoints(h, "raw_tp", raw_tp_can_attach,
+		return set_dma_map_tracepoints(h, "raw_tp", P->raw_tp_can_attach,
 					       "rawtp_dma_map_sg", "rawtp_dma_map_sg_err");
 	default:
 		return false;
@@ -395,25 +410,25 @@ static bool try_unmap(struct sgt_hook *h, enum sgt_attach m)
 {
 	switch (m) {
 	case SGT_ATTACH_FENTRY:
-		if (!tracing_can_attach("dma_unmap_sg_attrs", BPF_TRACE_FENTRY))
+		if (!P->tracing_can_attach("dma_unmap_sg_attrs", BPF_TRACE_FENTRY))
 			return false;
 		set(h, "fentry/fexit", "fentry:dma_unmap_sg_attrs",
 		    (const char *const[]){ "fentry_dma_unmap_sg_attrs", NULL });
 		return true;
 	case SGT_ATTACH_TP_BTF:
-		if (!dma_tp_proto_ok("dma_unmap_sg", 6) ||
-		    !tracing_can_attach("dma_unmap_sg", BPF_TRACE_RAW_TP))
+		if (!P->dma_tp_proto_ok("dma_unmap_sg", 6) ||
+		    !P->tracing_can_attach("dma_unmap_sg", BPF_TRACE_RAW_TP))
 			return false;
 		set(h, "tp_btf", "tp_btf:dma_unmap_sg", (const char *const[]){ "tpbtf_dma_unmap_sg", NULL });
 		return true;
 	case SGT_ATTACH_KPROBE:
-		if (!kprobe_can_attach("dma_unmap_sg_attrs"))
+		if (!P->kprobe_can_attach("dma_unmap_sg_attrs"))
 			return false;
 		set(h, "kprobe", "kprobe:dma_unmap_sg_attrs",
 		    (const char *const[]){ "kp_dma_unmap_sg_attrs", NULL });
 		return true;
 	case SGT_ATTACH_TRACEPOINT:
-		if (!dma_tp_proto_ok("dma_unmap_sg", 6) || !raw_tp_can_attach("dma_unmap_sg"))
+		if (!P->dma_tp_proto_ok("dma_unmap_sg", 6) || !P->raw_tp_can_attach("dma_unmap_sg"))
 			return false;
 		set(h, "raw_tp", "raw_tp:dma_unmap_sg", (const char *const[]){ "rawtp_dma_unmap_sg", NULL });
 		return true;
@@ -427,7 +442,7 @@ static bool try_free(struct sgt_hook *h, enum sgt_attach m)
 	/* Always the raw tracepoint: tp_btf cannot read kfree's "const void *" argument on
 	 * kernels such as 6.1 (the verifier only allows struct pointers there). */
 	(void)m;
-	if (!kfree_tp_proto_ok() || !raw_tp_can_attach("kfree"))
+	if (!P->kfree_tp_proto_ok() || !P->raw_tp_can_attach("kfree"))
 		return false;
 	set(h, "raw_tp", "raw_tp:kfree", (const char *const[]){ "rawtp_kfree", NULL });
 	return true;
@@ -456,14 +471,14 @@ static bool try_unbind(struct sgt_hook *h, enum sgt_attach m)
 
 		switch (m) {
 		case SGT_ATTACH_FENTRY:
-			if (!tracing_can_attach(fn, BPF_TRACE_FENTRY) ||
-			    !tracing_can_attach(fn, BPF_TRACE_FEXIT))
+			if (!P->tracing_can_attach(fn, BPF_TRACE_FENTRY) ||
+			    !P->tracing_can_attach(fn, BPF_TRACE_FEXIT))
 				continue;
 			snprintf(what, sizeof(what), "fentry+fexit:%s", fn);
 			set(h, "fentry/fexit", what, targets[i].fentry);
 			return true;
 		case SGT_ATTACH_KPROBE:
-			if (!kprobe_can_attach(fn))
+			if (!P->kprobe_can_attach(fn))
 				continue;
 			snprintf(what, sizeof(what), "kprobe+kretprobe:%s", fn);
 			set(h, "kprobe", what, targets[i].kprobe);
@@ -506,7 +521,7 @@ void sgt_hooks_probe(struct sgt_hooks *hooks, enum sgt_attach mode, uint64_t pag
 	choose(&h[SGT_HOOK_MAP], try_map, mode, true);
 	if (!h[SGT_HOOK_MAP].method)
 		snprintf(h[SGT_HOOK_MAP].note, sizeof(h[0].note), "%s",
-			 btf_has_func("dma_map_sg_attrs")
+			 P->btf_has_func("dma_map_sg_attrs")
 				 ? "neither fexit, kprobe nor a dma tracepoint (6.12+) can be attached"
 				 : "dma_map_sg_attrs is not in the kernel's BTF");
 	/*
@@ -515,7 +530,7 @@ void sgt_hooks_probe(struct sgt_hooks *hooks, enum sgt_attach mode, uint64_t pag
 	 * which nvme switched to), then dma_map_phys(). 7.3's nvme maps only that way. Those
 	 * mappings are not traced: say so where the functions exist.
 	 */
-	if (h[SGT_HOOK_MAP].method && (btf_has_func("dma_map_phys") || btf_has_func("dma_iova_link"))) {
+	if (h[SGT_HOOK_MAP].method && (P->btf_has_func("dma_map_phys") || P->btf_has_func("dma_iova_link"))) {
 		size_t n = strlen(h[SGT_HOOK_MAP].note);
 
 		snprintf(h[SGT_HOOK_MAP].note + n, sizeof(h[0].note) - n, "%s%s", n ? "; " : "",
@@ -540,7 +555,7 @@ void sgt_hooks_probe(struct sgt_hooks *hooks, enum sgt_attach mode, uint64_t pag
 		snprintf(h[SGT_HOOK_FREE_PAGES].note, sizeof(h[0].note),
 			 "page_offset_base not in /proc/kallsyms: scatterlist chunks freed with "
 			 "free_page() (tables of 128+ entries) are not observed");
-	else if (!tracepoint_exists("kmem", "mm_page_free"))
+	else if (!P->tracepoint_exists("kmem", "mm_page_free"))
 		snprintf(h[SGT_HOOK_FREE_PAGES].note, sizeof(h[0].note),
 			 "no kmem:mm_page_free tracepoint (or no tracefs): scatterlist chunks freed "
 			 "with free_page() are not observed");

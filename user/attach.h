@@ -46,6 +46,23 @@ int sgt_hooks_attach(const struct sgt_hooks *hooks, struct bpf_object *obj,
 /* Detaches in the reverse order (maps stop first). */
 void sgt_hooks_detach(struct bpf_link **links, int n);
 json_object *sgt_hooks_json(const struct sgt_hooks *hooks);
+
+/*
+ * What sgt_hooks_probe() asks the running kernel: the real questions by default; tests put
+ * in their own answers to check the choice (NULL puts the real ones back).
+ */
+struct sgt_probe_ops {
+	/* fentry/fexit (BPF_TRACE_FENTRY/FEXIT) on a function, tp_btf (BPF_TRACE_RAW_TP) */
+	bool (*tracing_can_attach)(const char *name, enum bpf_attach_type type);
+	bool (*raw_tp_can_attach)(const char *tracepoint);
+	bool (*kprobe_can_attach)(const char *func);
+	bool (*tracepoint_exists)(const char *category, const char *name);
+	bool (*btf_has_func)(const char *name);
+	/* the dma tracepoint's prototype: nparams, (void *, struct device *, struct scatterlist *, ...) */
+	bool (*dma_tp_proto_ok)(const char *tracepoint, unsigned int nparams);
+	bool (*kfree_tp_proto_ok)(void);
+};
+void sgt_hooks_set_probe_ops(const struct sgt_probe_ops *ops);
 void sgt_hooks_print(const struct sgt_hooks *hooks, FILE *out);
 
 /* Mounts tracefs at /sys/kernel/tracing if no tracefs is reachable; returns its path or NULL. */

@@ -6,7 +6,8 @@
  * records kept and taken back, double and unknown unmaps, table frees, frees while mapped,
  * mismatches, remaps, and what user space then reads (sgt_collect_live). Then the kprobe
  * flavour's pairing of map entries and returns, per stack (overlapping calls of two contexts,
- * lost returns, returns without an entry, deep nesting). Needs root.
+ * lost returns, returns without an entry, deep nesting), and user/attach.c: the map hook's
+ * method chosen as a whole on a made-up kernel. Needs root.
  */
 #include <linux/types.h>
 #include <stdio.h>
@@ -17,6 +18,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "attach.h"
 #include "live_table_test.h"
 #include "live_table_test.skel.h"
 #include "sgtrace.h"
@@ -367,6 +369,102 @@ static void run_kprobe_pairing(struct harness *h)
 	      stat(h, SGT_STAT_LOST_STASH), lost);
 }
 
+/* ---- user/attach.c: the method chosen per hook ---- */
+
+/* A made-up kernel for sgt_hooks_probe(): fexit attaches to dma_map_sg_attrs but not to
+ * dma_map_sgtable (fexit_sgtable), kprobes attach everywhere, the dma tracepoints exist or not. */
+static bool fake_fexit_sgtable, fake_dma_tps;
+
+static bool fake_tracing(const char *name, enum bpf_attach_type type)
+{
+	if (type == BPF_TRACE_RAW_TP)
+		return fake_dma_tps;
+	return strcmp(name, "dma_map_sgtable") || fake_fexit_sgtable;
+}
+
+static bool fake_yes(const char *name)
+{
+	(void)name;
+	return true;
+}
+
+static bool fake_raw_tp(const char *tp)
+{
+	return strncmp(tp, "dma_", 4) || fake_dma_tps;
+}
+
+static bool fake_tracepoint_exists(const char *cat, const char *name)
+{
+	(void)cat, (void)name;
+	return true;
+}
+
+static bool fake_dma_proto(const char *tp, unsigned int nparams)
+{
+	(void)tp, (void)nparams;
+	return fake_dma_tps;
+}
+
+static bool fake_kfree_proto(void)
+{
+	return true;
+}
+
+static const struct sgt_probe_ops fake_kernel = {
+	.tracing_can_attach = fake_tracing,
+	.raw_tp_can_attach = fake_raw_tp,
+	.kprobe_can_attach = fake_yes,
+	.tracepoint_exists = fake_tracepoint_exists,
+	.btf_has_func = fake_yes,
+	.dma_tp_proto_ok = fake_dma_proto,
+	.kfree_tp_proto_ok = fake_kfree_proto,
+};
+
+static bool has_prog(const struct sgt_hook *h, const char *name)
+{
+	for (int i = 0; i < SGT_HOOK_MAX_PROGS && h->progs[i]; i++)
+		if (!strcmp(h->progs[i], name))
+			return true;
+	return false;
+}
+
+/* A method is used for the map hook as a whole: both entry points or the next method (fexit
+ * on dma_map_sg_attrs alone would miss every dma_map_sgtable() map, which does not call it). */
+static void run_attach_choice(void)
+{
+	struct sgt_hooks hk;
+	const struct sgt_hook *m = &hk.h[SGT_HOOK_MAP];
+
+	sgt_hooks_set_probe_ops(&fake_kernel);
+
+	fake_fexit_sgtable = true, fake_dma_tps = false;
+	sgt_hooks_probe(&hk, SGT_ATTACH_AUTO, 1);
+	CHECK(m->method && !strcmp(m->method, "fentry/fexit") &&
+		      has_prog(m, "fexit_dma_map_sgtable") && has_prog(m, "fexit_dma_map_sg_attrs"),
+	      "both fexits: %s %s", m->method, m->targets);
+
+	fake_fexit_sgtable = false;
+	sgt_hooks_probe(&hk, SGT_ATTACH_AUTO, 1);
+	CHECK(m->method && !strcmp(m->method, "kprobe") && has_prog(m, "kp_dma_map_sgtable") &&
+		      has_prog(m, "krp_dma_map_sgtable") && has_prog(m, "krp_dma_map_sg_attrs") &&
+		      !has_prog(m, "fexit_dma_map_sg_attrs"),
+	      "no fexit on dma_map_sgtable: the next method, kprobes, not half of fexit: %s %s",
+	      m->method, m->targets);
+	CHECK(hk.h[SGT_HOOK_UNMAP].method && !strcmp(hk.h[SGT_HOOK_UNMAP].method, "fentry/fexit"),
+	      "the unmap hook keeps fentry: %s", hk.h[SGT_HOOK_UNMAP].method);
+
+	fake_dma_tps = true;
+	sgt_hooks_probe(&hk, SGT_ATTACH_AUTO, 1);
+	CHECK(m->method && !strcmp(m->method, "tp_btf") && has_prog(m, "tpbtf_dma_map_sg"),
+	      "with the dma tracepoints: tp_btf: %s %s", m->method, m->targets);
+
+	sgt_hooks_probe(&hk, SGT_ATTACH_FENTRY, 1);
+	CHECK(!m->method && !sgt_hooks_usable(&hk),
+	      "--attach fentry: the map hook is not observable: %s %s", m->method, m->targets);
+
+	sgt_hooks_set_probe_ops(NULL);
+}
+
 int main(void)
 {
 	struct harness h = { 0 };
@@ -386,6 +484,7 @@ int main(void)
 	run_kprobe_pairing(&h);
 	ring_buffer__free(h.rb);
 	live_table_test__destroy(h.skel);
+	run_attach_choice();
 	printf("%d checks, %d failed\n", checks, failures);
 	return failures ? 1 : 0;
 }
