@@ -608,7 +608,7 @@ int sgt_hooks_attach(const struct sgt_hooks *hooks, struct bpf_object *obj,
 	static const enum sgt_hook_group order[] = { SGT_HOOK_UNBIND, SGT_HOOK_FREE,
 						     SGT_HOOK_FREE_PAGES, SGT_HOOK_UNMAP,
 						     SGT_HOOK_MAP };
-	int n = 0;
+	int n = 0, err;
 
 	for (size_t o = 0; o < sizeof(order) / sizeof(order[0]); o++) {
 		const struct sgt_hook *h = &hooks->h[order[o]];
@@ -617,15 +617,24 @@ int sgt_hooks_attach(const struct sgt_hooks *hooks, struct bpf_object *obj,
 			struct bpf_program *prog = bpf_object__find_program_by_name(obj, h->progs[i]);
 			struct bpf_link *link;
 
-			if (!prog || n == max)
-				return -EINVAL;
+			if (!prog || n == max) {
+				err = -EINVAL;
+				goto fail;
+			}
 			link = bpf_program__attach(prog);
-			if (!link)
-				return -errno;
+			if (!link) {
+				err = errno ? -errno : -EINVAL;
+				goto fail;
+			}
 			links[n++] = link;
 		}
 	}
 	return n;
+fail:
+	/* Nothing stays attached behind the caller's back: what was attached goes, in the
+	 * order of a detach (maps first). */
+	sgt_hooks_detach(links, n);
+	return err;
 }
 
 void sgt_hooks_detach(struct bpf_link **links, int n)

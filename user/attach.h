@@ -39,7 +39,9 @@ int sgt_hooks_apply(const struct sgt_hooks *hooks, struct bpf_object *obj);
 /*
  * Attaches the chosen programs in an order that never records a map whose unmap or free could
  * be missed: unbind, frees, unmaps, then maps. links[] receives up to max links; returns how
- * many were attached, or -errno (already attached links stay in links[]; see detach).
+ * many were attached. If one cannot be attached, returns -errno with nothing attached: the
+ * links it had attached are detached first, in the order of sgt_hooks_detach(), and links[]
+ * is left all NULL.
  */
 int sgt_hooks_attach(const struct sgt_hooks *hooks, struct bpf_object *obj,
 		     struct bpf_link **links, int max);

@@ -7,7 +7,8 @@
  * mismatches, remaps, and what user space then reads (sgt_collect_live). Then the kprobe
  * flavour's pairing of map entries and returns, per stack (overlapping calls of two contexts,
  * lost returns, returns without an entry, deep nesting), and user/attach.c: the map hook's
- * method chosen as a whole on a made-up kernel. Needs root.
+ * method chosen as a whole on a made-up kernel, and a failed attach leaving nothing attached.
+ * Needs root.
  */
 #include <linux/types.h>
 #include <stdio.h>
@@ -369,7 +370,7 @@ static void run_kprobe_pairing(struct harness *h)
 	      stat(h, SGT_STAT_LOST_STASH), lost);
 }
 
-/* ---- user/attach.c: the method chosen per hook ---- */
+/* ---- user/attach.c: the method chosen per hook, and a failed attach ---- */
 
 /* A made-up kernel for sgt_hooks_probe(): fexit attaches to dma_map_sg_attrs but not to
  * dma_map_sgtable (fexit_sgtable), kprobes attach everywhere, the dma tracepoints exist or not. */
@@ -465,6 +466,83 @@ static void run_attach_choice(void)
 	sgt_hooks_set_probe_ops(NULL);
 }
 
+/* The BPF links attached to program fd prog (0 if none). */
+static int links_of(int prog)
+{
+	struct bpf_prog_info pi = { 0 };
+	__u32 len = sizeof(pi), id = 0;
+	int n = 0;
+
+	if (bpf_obj_get_info_by_fd(prog, &pi, &len))
+		return -1;
+	while (!bpf_link_get_next_id(id, &id)) {
+		struct bpf_link_info li = { 0 };
+		int fd = bpf_link_get_fd_by_id(id);
+
+		len = sizeof(li);
+		if (fd < 0)
+			continue;
+		if (!bpf_obj_get_info_by_fd(fd, &li, &len) && li.prog_id == pi.id)
+			n++;
+		close(fd);
+	}
+	return n;
+}
+
+/* A hook that cannot be attached leaves nothing attached (nothing the caller does not know). */
+static void run_attach_failure(void)
+{
+	struct live_table_test *skel = live_table_test__open();
+	struct bpf_link *links[SGT_HOOK_NR * SGT_HOOK_MAX_PROGS] = { 0 };
+	struct sgt_hooks hk = { 0 };
+	struct bpf_program *prog;
+	libbpf_print_fn_t old_print;
+	int n, kfree_fd, unmap_fd;
+
+	CHECK(skel != NULL, "open");
+	if (!skel)
+		return;
+	/* Two programs that attach on this kernel; the map hook's program is not loaded, so its
+	 * attach fails (as a kprobe would on a kernel without kprobes). */
+	bpf_object__for_each_program(prog, skel->obj)
+		bpf_program__set_autoload(prog, !strcmp(bpf_program__name(prog), "rawtp_kfree") ||
+							!strcmp(bpf_program__name(prog), "rawtp_dma_unmap_sg"));
+	bpf_map__set_max_entries(skel->maps.live, 1);
+	if (live_table_test__load(skel)) {
+		CHECK(0, "load: %s", strerror(errno));
+		live_table_test__destroy(skel);
+		return;
+	}
+	hk.h[SGT_HOOK_FREE].progs[0] = "rawtp_kfree";
+	hk.h[SGT_HOOK_UNMAP].progs[0] = "rawtp_dma_unmap_sg";
+	hk.h[SGT_HOOK_MAP].progs[0] = "rawtp_dma_map_sg";
+	kfree_fd = bpf_program__fd(skel->progs.rawtp_kfree);
+	unmap_fd = bpf_program__fd(skel->progs.rawtp_dma_unmap_sg);
+
+	old_print = libbpf_set_print(NULL); /* "can't attach before loaded": expected */
+	n = sgt_hooks_attach(&hk, skel->obj, links, sizeof(links) / sizeof(links[0]));
+	libbpf_set_print(old_print);
+	CHECK(n < 0, "the attach fails: %d", n);
+	CHECK(!links[0] && !links[1], "links[] left empty");
+	CHECK(links_of(kfree_fd) == 0 && links_of(unmap_fd) == 0,
+	      "no link left attached: kfree %d, unmap %d", links_of(kfree_fd), links_of(unmap_fd));
+	if (n > 0)
+		sgt_hooks_detach(links, n);
+	else /* what the old code left behind */
+		for (int i = 0; i < 2; i++)
+			if (links[i])
+				bpf_link__destroy(links[i]);
+
+	/* The two that can attach, attached and detached again. */
+	hk.h[SGT_HOOK_MAP].progs[0] = NULL;
+	n = sgt_hooks_attach(&hk, skel->obj, links, sizeof(links) / sizeof(links[0]));
+	CHECK(n == 2 && links_of(kfree_fd) == 1 && links_of(unmap_fd) == 1, "attached: %d", n);
+	if (n > 0)
+		sgt_hooks_detach(links, n);
+	CHECK(links_of(kfree_fd) == 0 && links_of(unmap_fd) == 0, "detached");
+	live_table_test__destroy(skel);
+}
+
 int main(void)
 {
 	struct harness h = { 0 };
@@ -485,6 +563,7 @@ int main(void)
 	ring_buffer__free(h.rb);
 	live_table_test__destroy(h.skel);
 	run_attach_choice();
+	run_attach_failure();
 	printf("%d checks, %d failed\n", checks, failures);
 	return failures ? 1 : 0;
 }
