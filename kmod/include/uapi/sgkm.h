@@ -12,7 +12,7 @@
  *                       (device index i in this API is the <i> of "sgkm.<i>")
  *   debugfs             /sys/kernel/debug/sgkm/{stats,sgkm.<i>,selftest}
  *   module parameters   ndevices, dma32_devices, max_table_mb, max_pinned_mb; for tests only:
- *                       destroy_without_device_lock, revoke_delay_us
+ *                       destroy_without_device_lock, revoke_delay_us, max_table_ids
  *                       (/sys/module/sgkm/parameters/)
  * Unbinding:  echo sgkm.1 > /sys/bus/platform/drivers/sgkm/unbind
  * Binding:    echo sgkm.1 > /sys/bus/platform/drivers/sgkm/bind
