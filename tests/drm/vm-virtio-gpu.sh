@@ -11,8 +11,9 @@ pass=0 fail=0
 pci=$(basename "$(readlink -f /sys/class/drm/card0/device)")
 drv=/sys/bus/pci/drivers/virtio-pci
 
-# The driver's own fbdev buffer is mapped at probe: unbind before each trace and bind inside
-# it, so that every mapping of the run is seen from its start.
+# Runs with drm_kms_helper.fbdev_emulation=0 (the driver's own fbdev buffer is freed at unbind
+# or later, by timing). Unbind before the traces and bind inside each, so that every mapping of
+# the run is seen from its start.
 echo "$pci" >$drv/unbind || { echo "not ok - unbind $pci before the trace"; exit 1; }
 
 # client-start: bind, wait for card0, start a client holding N buffers (until SIGTERM; its
