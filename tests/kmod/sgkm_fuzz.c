@@ -780,6 +780,7 @@ static void *worker_main(void *arg)
 struct storm {
 	uint64_t rng;
 	bool bound[64];
+	unsigned int restore_in[2];	/* storm steps until a changed parameter is restored */
 	unsigned long unbinds, binds, param_changes;
 };
 
@@ -834,22 +835,36 @@ static const char *const storm_params[] = { "max_table_ids", "revoke_delay_us" }
 static char saved_params[2][32];
 static bool have_param[2];
 
-static void storm_param(struct storm *s)
+static void storm_set(struct storm *s, unsigned int i, const char *val)
 {
-	char val[32];
-	unsigned int i = below(&s->rng, 2);
-
-	if (!have_param[i])
-		return;
-	if (one_in(&s->rng, 2))
-		snprintf(val, sizeof(val), "%s", saved_params[i]);
-	else if (i == 0)	/* a few ids per file: creates get ENOSPC */
-		snprintf(val, sizeof(val), "%u", 1 + below(&s->rng, 8));
-	else			/* a slower devres release: unbinds meet more teardowns */
-		snprintf(val, sizeof(val), "%u", below(&s->rng, 3) * 100);
 	if (set_param(storm_params[i], val))
 		fail(NULL, "storm: cannot set %s=%s", storm_params[i], val);
 	s->param_changes++;
+}
+
+/*
+ * Now and then a parameter takes a testing value for a few storm steps (a few ids per file:
+ * creates get ENOSPC; a slower devres release: unbinds meet more teardowns), then its own again,
+ * so that most calls run with the module's own settings.
+ */
+static void storm_params_step(struct storm *s)
+{
+	unsigned int i;
+	char val[32];
+
+	for (i = 0; i < 2; i++) {
+		if (s->restore_in[i] && !--s->restore_in[i])
+			storm_set(s, i, saved_params[i]);
+	}
+	i = below(&s->rng, 2);
+	if (!opt_params || !have_param[i] || s->restore_in[i] || !one_in(&s->rng, 64))
+		return;
+	if (i == 0)
+		snprintf(val, sizeof(val), "%u", 1 + below(&s->rng, 8));
+	else
+		snprintf(val, sizeof(val), "%u", (1 + below(&s->rng, 2)) * 100);
+	storm_set(s, i, val);
+	s->restore_in[i] = 1 + below(&s->rng, 16);
 }
 
 /* Unbind or bind sgkm.<dev>, whichever it needs; false (and reported) when that fails. */
@@ -882,10 +897,7 @@ static void *storm_main(void *arg)
 	while (!stop) {
 		uint32_t dev = below(&s->rng, ndevices);
 
-		if (opt_params && one_in(&s->rng, 64)) {
-			storm_param(s);
-			continue;
-		}
+		storm_params_step(s);
 		if (!storm_toggle(s, dev))
 			break;
 		if (!s->bound[dev] && !one_in(&s->rng, 8) && !storm_toggle(s, dev))

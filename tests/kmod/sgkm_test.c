@@ -6,8 +6,10 @@
  *
  *   sgkm_test [--duration S] [--threads N] [--list] [--no-unload] [TEST...]
  *
- * --duration: length of the unbind/bind race test (default 30 s). The unload test must be
- * last: it unloads and reloads the module (with the same parameters).
+ * --duration: length of each timed test, the create/destroy and unbind/bind races (default
+ * 30 s); --threads: their worker threads (default 4). A test fails too when the kernel got
+ * tainted by an error while it ran. The unload test must be last: it unloads and reloads the
+ * module (with the same parameters).
  */
 #define _GNU_SOURCE
 #include <errno.h>
