@@ -237,12 +237,42 @@ static const struct ksyms *need_ksyms(struct run *run)
 }
 
 
+/*
+ * libbpf prints a program's whole verifier log when its load fails. That log can be tens of
+ * MB (23 MB, 184,000 lines for the map handlers that 6.12's verifier once refused), which
+ * took three minutes to go out of a TCG guest's serial console: without -v only its last
+ * lines are shown, which say why.
+ */
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
 {
 	if (level == LIBBPF_DEBUG && !verbose)
 		return 0;
 	if (level == LIBBPF_INFO && !verbose)
 		return 0;
+	/* "prog '%s': -- BEGIN PROG LOAD LOG --\n%s-- END PROG LOAD LOG --\n": name, log */
+	if (!verbose && strstr(fmt, "-- BEGIN PROG LOAD LOG --")) {
+		const char *name, *log, *tail;
+		size_t lines = 0, len;
+		int nl = 0;
+		va_list a;
+
+		va_copy(a, args);
+		name = va_arg(a, const char *);
+		log = va_arg(a, const char *);
+		va_end(a);
+		if (!name || !log)
+			return vfprintf(stderr, fmt, args);
+		len = strlen(log);
+		for (size_t i = 0; i < len; i++)
+			lines += log[i] == '\n';
+		/* The last 3 lines: the reason, and the "processed N insns" summary. */
+		for (tail = log + len; tail > log; tail--)
+			if (tail[-1] == '\n' && tail != log + len && ++nl == 3)
+				break;
+		return fprintf(stderr, "libbpf: prog '%s': the verifier refused it; its log has %zu "
+				       "lines (sgtrace -v prints them all), the last ones:\n%s",
+			       name, lines, tail);
+	}
 	return vfprintf(stderr, fmt, args);
 }
 
