@@ -109,10 +109,13 @@ struct {
  * kprobe -> kretprobe: the map calls in flight, per stack (see "kprobe/kretprobe flavour"). A
  * call is known by its stack pointer at the entry, where the return address lies (sp); the
  * kretprobe runs after that address was popped, with sp + 8 (arch_rethook_trampoline puts the
- * stack pointer of the return in pt_regs). The key is the 16 KiB stack the call runs on (its
- * sp >> 14): a thread's stack belongs to that thread wherever it migrates, an IRQ stack to its
- * CPU, so two contexts never share a key, whatever their thread id (0 for every CPU's idle
- * task, which is what interrupts on an idle CPU run in).
+ * stack pointer of the return in pt_regs). The key is the 16 KiB of stack the call runs in (its
+ * sp >> 14): a thread's stack (16 KiB, aligned) belongs to that thread wherever it migrates, an
+ * IRQ stack to its CPU, whatever their thread id (0 for every CPU's idle task, which is what
+ * interrupts on an idle CPU run in). An IRQ stack is mapped page-aligned (vmap), so it may
+ * span two keys, and a key may then hold the top of one stack and the bottom of another: a
+ * call is still paired by its exact sp (no two contexts share one); at worst a running call
+ * is taken for a stale one and counted lost.
  */
 #define MAP_NEST 4		/* calls in flight on one stack: a map in an interrupt that hit a map */
 #define RET_SP_DELTA 8		/* the kretprobe's sp minus the kprobe's */
