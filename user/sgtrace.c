@@ -577,6 +577,7 @@ static void read_prog_misses(struct run *run)
 	struct bpf_program *prog;
 
 	run->report.prog_misses = 0;
+	run->report.map_misses = 0;
 	run->report.free_misses = 0;
 	bpf_object__for_each_program(prog, run->skel->obj) {
 		struct bpf_prog_info info = { 0 };
@@ -586,10 +587,14 @@ static void read_prog_misses(struct run *run)
 
 		if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
 			continue;
-		if (!strcmp(name, "rawtp_kfree") || !strcmp(name, "tp_mm_page_free"))
+		if (!strcmp(name, "rawtp_kfree") || !strcmp(name, "tp_mm_page_free")) {
 			run->report.free_misses += info.recursion_misses;
-		else
-			run->report.prog_misses += info.recursion_misses;
+			continue;
+		}
+		run->report.prog_misses += info.recursion_misses;
+		/* The map programs: "..._dma_map_sg..." or "..._dma_map_sgtable", not unmap. */
+		if (strstr(name, "_map_sg") && !strstr(name, "unmap"))
+			run->report.map_misses += info.recursion_misses;
 	}
 }
 
@@ -842,6 +847,7 @@ static int do_record(struct run *run)
 			strerror(-err));
 		op_error = true;
 	}
+	sgt_report_settle_losses(r);
 	phase("read live mappings");
 	/* Examples from the live map carry no comm yet: look them up (one per group). */
 	sgt_report_fill_comms(r, comm_cb, run);

@@ -207,6 +207,42 @@ uint64_t sgt_report_lost(const struct sgt_report *r)
 	       r->stats[SGT_STAT_LOST_RACE] + r->prog_misses;
 }
 
+uint64_t sgt_report_lost_maps(const struct sgt_report *r)
+{
+	return r->stats[SGT_STAT_LOST_MAP_FULL] + r->stats[SGT_STAT_LOST_STASH] +
+	       r->stats[SGT_STAT_LOST_RACE] + r->map_misses;
+}
+
+void sgt_report_settle_losses(struct sgt_report *r)
+{
+	size_t kept = 0;
+
+	if (!sgt_report_lost_maps(r))
+		return;
+	for (size_t i = 0; i < r->nr_groups; i++) {
+		struct sgt_group *g = &r->groups[i];
+
+		if (g->ex.kind == SGT_UNMAP_UNKNOWN && g->ex.detail != SGT_UNKNOWN_ALREADY_UNMAPPED) {
+			r->unmatched_after_loss += g->count;
+			r->kind_count[SGT_UNMAP_UNKNOWN] -= g->count;
+			continue;
+		}
+		r->groups[kept++] = *g;
+	}
+	if (kept == r->nr_groups)
+		return;
+	r->nr_groups = kept;
+	/* The groups moved: index them anew (at the same capacity). */
+	memset(r->index, 0, r->index_cap * sizeof(*r->index));
+	for (size_t i = 0; i < r->nr_groups; i++) {
+		size_t pos = group_key_hash(&r->groups[i].ex) & (r->index_cap - 1);
+
+		while (r->index[pos])
+			pos = (pos + 1) & (r->index_cap - 1);
+		r->index[pos] = i + 1;
+	}
+}
+
 uint64_t sgt_report_failing(const struct sgt_report *r, unsigned int mask)
 {
 	uint64_t n = 0;
@@ -597,6 +633,9 @@ json_object *sgt_report_json(const struct sgt_report *r)
 	json_object_object_add(lost, "race", json_object_new_int64(r->stats[SGT_STAT_LOST_RACE]));
 	json_object_object_add(lost, "kernel_skipped", json_object_new_int64(r->prog_misses));
 	json_object_object_add(o, "frees_skipped", json_object_new_int64(r->free_misses));
+	json_object_object_add(o, "lost_maps", json_object_new_int64(sgt_report_lost_maps(r)));
+	json_object_object_add(o, "unmatched_after_loss",
+			       json_object_new_int64(r->unmatched_after_loss));
 	json_object_object_add(o, "lost_detail", lost);
 	json_object_object_add(root, "totals", o);
 
@@ -761,6 +800,11 @@ void sgt_report_print(const struct sgt_report *r, FILE *out)
 			r->stats[SGT_STAT_LOST_STACK], r->stats[SGT_STAT_LOST_DEV_FULL],
 			r->stats[SGT_STAT_LOST_STASH], r->stats[SGT_STAT_LOST_NESTED],
 			r->stats[SGT_STAT_LOST_RACE], r->prog_misses);
+	if (r->unmatched_after_loss)
+		fprintf(out,
+			"note: %" PRIu64 " unmaps of scatterlists never seen mapped were not reported: "
+			"%" PRIu64 " maps were lost, and these may be their unmaps\n",
+			r->unmatched_after_loss, sgt_report_lost_maps(r));
 	if (r->stats[SGT_STAT_UNTRACKED])
 		fprintf(out,
 			"note: %" PRIu64 " unmaps in the first --grace ms of scatterlists mapped "

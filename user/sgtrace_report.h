@@ -70,6 +70,9 @@ struct sgt_report {
 
 	uint64_t stats[SGT_STAT_NR];
 	uint64_t prog_misses; /* map/unmap/unbind runs the kernel skipped (recursion_misses) */
+	uint64_t map_misses;  /* the map programs' share of prog_misses */
+	/* unmap_unknown (not_mapped) findings withdrawn by sgt_report_settle_losses() */
+	uint64_t unmatched_after_loss;
 	uint64_t free_misses; /* free-hook runs the kernel skipped: shown, not counted as lost */
 	uint64_t live_total;	   /* live mappings seen at the end (findings or young) */
 	uint64_t events_received;
@@ -94,6 +97,16 @@ int sgt_report_add(struct sgt_report *r, const struct sgt_event *e, uint64_t age
 void sgt_report_fill_comms(struct sgt_report *r, int (*fn)(void *ctx, uint32_t pid, char *comm),
 			   void *ctx);
 uint64_t sgt_report_lost(const struct sgt_report *r);
+/* Maps that may have happened without being recorded: the table was full, a slot race, an
+ * unpaired kprobe entry, a map run the kernel skipped. */
+uint64_t sgt_report_lost_maps(const struct sgt_report *r);
+/*
+ * Once every finding is in: when maps were lost, an unmap of a scatterlist never seen mapped
+ * (unmap_unknown, not_mapped) may be the correct unmap of a lost map, so those findings are
+ * withdrawn and counted in unmatched_after_loss instead. Double unmaps seen in full
+ * (already_unmapped) stay findings.
+ */
+void sgt_report_settle_losses(struct sgt_report *r);
 /* Number of findings of the kinds in mask. */
 uint64_t sgt_report_failing(const struct sgt_report *r, unsigned int mask);
 /*

@@ -161,6 +161,49 @@ static void test_aggregation(void)
 	sgt_report_free(&r);
 }
 
+/* A lost map leaves no record: its correct unmap must not become a finding. */
+static void test_lost_maps(void)
+{
+	struct sgt_report r;
+	struct sgt_event e;
+
+	for (int lost = 0; lost <= 1; lost++) {
+		init_report(&r);
+		e = leak(0x10, 0xffff888000001000ULL, 1, 4096);
+		sgt_report_add(&r, &e, 0);
+		e.kind = SGT_UNMAP_UNKNOWN;
+		e.detail = SGT_UNKNOWN_NOT_MAPPED;
+		e.sgl = 0x20;
+		sgt_report_add(&r, &e, 0);
+		e.sgl = 0x30;
+		sgt_report_add(&r, &e, 0);
+		e.stack_id = 9; /* a double unmap seen in full: another group, always a finding */
+		e.detail = SGT_UNKNOWN_ALREADY_UNMAPPED;
+		sgt_report_add(&r, &e, 0);
+		r.map_misses = lost; /* one map run skipped by the kernel */
+		sgt_report_settle_losses(&r);
+		CHECK(r.kind_count[SGT_LEAK] == 1);
+		CHECK(r.kind_count[SGT_UNMAP_UNKNOWN] == (lost ? 1 : 3));
+		CHECK(r.unmatched_after_loss == (lost ? 2 : 0));
+		CHECK(r.nr_groups == (lost ? 2u : 3u));
+		CHECK(sgt_report_failing(&r, SGT_FAIL_ON_DEFAULT) == (lost ? 2 : 4));
+		/* The index still finds the groups that stay: adding one joins its group. */
+		e = leak(0x40, 0xffff888000001000ULL, 1, 4096);
+		sgt_report_add(&r, &e, 0);
+		CHECK(r.nr_groups == (lost ? 2u : 3u));
+		CHECK(r.kind_count[SGT_LEAK] == 2);
+		sgt_report_free(&r);
+	}
+	/* Each kind of map loss counts. */
+	init_report(&r);
+	r.stats[SGT_STAT_LOST_MAP_FULL] = 1;
+	r.stats[SGT_STAT_LOST_STASH] = 2;
+	r.stats[SGT_STAT_LOST_RACE] = 4;
+	r.map_misses = 8;
+	CHECK(sgt_report_lost_maps(&r) == 15);
+	sgt_report_free(&r);
+}
+
 static void test_aggregation_scale(void)
 {
 	struct sgt_report r;
@@ -443,11 +486,12 @@ int main(int argc, char **argv)
 	fixture = argc > 1 ? argv[1] : "kallsyms.fixture";
 	modules_fixture = argc > 2 ? argv[2] : "modules.fixture";
 	ks = ksyms_load(fixture);
-	printf("TAP version 13\n1..11\n");
+	printf("TAP version 13\n1..12\n");
 	run("ksyms lookup and module symbols", test_ksyms_lookup);
 	run("symbol extents (_end, /proc/modules, [bpf])", test_ksyms_extents);
 	run("tracer frames are recognized", test_tracer_frames);
 	run("report aggregation by kind, device and stack", test_aggregation);
+	run("unmaps of lost maps are not findings", test_lost_maps);
 	run("aggregation of 200000 findings", test_aggregation_scale);
 	run("JSON report schema and escaping", test_json);
 	run("text report", test_text);

@@ -19,7 +19,16 @@ else
 	rc=$? want=3
 	checks="truth=/tmp/gt.json"
 fi
-grep -E '^(sgstress|errors|unbinds|totals|findings|WARN)' /tmp/out.txt
+grep -E '^(sgstress|errors|unbinds|totals|findings|WARN|note)' /tmp/out.txt
 echo "sgtrace exit $rc (expected $want)"
-[ $rc = $want ] || { cat /tmp/out.txt; exit 1; }
-sgtrace_check /tmp/r.json $checks
+# From 7.0 the kernel skips a hook's run when the same program is already running, preempted,
+# on that CPU (docs/sgtrace.md): then the report may differ from the truth by at most the
+# events it counts as lost, and a clean run may end with findings explained by them.
+lost=$(sed -n 's/^totals:.* lost \([0-9]*\).*/\1/p' /tmp/out.txt)
+if [ "${lost:-0}" != 0 ] && [ $rc = 3 ]; then
+	echo "# $lost events lost: findings checked against the truth within that"
+elif [ $rc != $want ]; then
+	cat /tmp/out.txt
+	exit 1
+fi
+sgtrace_check /tmp/r.json $checks within_lost
