@@ -375,28 +375,36 @@ static __always_inline __u32 stack_at(void *ctx, __u64 callsite)
 }
 
 /*
- * The call site of a function traced by fentry/fexit. The x86-64 trampoline (5.5+) is called
- * from the traced function's first instruction and saves the arguments (and, with fexit, a
- * return value slot) right below its frame: above them lie the saved frame pointer, the return
- * address into the traced function (its address + 5, or + 9 with IBT) and then the return
- * address into the caller. Found by value, so the exact layout does not matter; 0 if not found.
+ * The call site of a function traced by fexit. The x86-64 trampoline saves the arguments and a
+ * return value slot right below its frame; above them lie the saved frame pointer and its
+ * return address. Up to 6.x the trampoline is called from the traced function's first
+ * instruction, so that return address points into the traced function (its address + 5, or + 9
+ * with IBT) and the return address into the caller comes next: found by value, so the exact
+ * layout does not matter. 7.x jumps to the trampoline instead of calling it ("jmp" mode for
+ * fexit, seen on 7.3: [return value] [saved frame pointer] [return address into the caller]),
+ * so no word points into the traced function and the caller's return address is the third
+ * word. Without a call site every map unwinds its whole stack: on 7.3 a map cost 39 us of
+ * BPF run time under TCG instead of ~3 (docs/perf.md). 0 if neither layout is seen.
  */
+#define KERNEL_TEXT_START 0xffffffff80000000ULL /* x86-64 kernel and module text lie above */
+
 /* bpf_get_func_ip() in fentry/fexit programs: 5.15+. */
 static __always_inline __u64 tramp_callsite(void *ctx, struct cpu_scratch *c, int word, int nargs)
 {
 	__u64 ip = bpf_get_func_ip(ctx), w[5] = {};
 
-	/* One read of the words above the arguments: [return value], saved frame pointer,
-	 * return address into the traced function, return address into its caller. */
+	/* One read of the words above the arguments: return value, saved frame pointer,
+	 * [return address into the traced function,] return address into its caller. */
 	if (bpf_probe_read_kernel(w, sizeof(w), (void *)ctx + nargs * 8))
 		return 0;
+	/* ctx lives in the trampoline's frame, at a fixed distance from the caller's stack
+	 * pointer: as a number, the depth. */
 	for (int i = 0; i < 4; i++) {
-		if (w[i] > ip && w[i] - ip <= 16) {
-			/* ctx lives in the trampoline's frame, at a fixed distance from the caller's
-			 * stack pointer: as a number, the depth. */
+		if (w[i] > ip && w[i] - ip <= 16)
 			return callsite_key(w[i + 1], as_number(c, word, (__u64)ctx));
-		}
 	}
+	if (w[2] >= KERNEL_TEXT_START) /* jumped to: the third word is the caller's */
+		return callsite_key(w[2], as_number(c, word, (__u64)ctx));
 	return 0;
 }
 
