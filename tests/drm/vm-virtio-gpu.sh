@@ -20,10 +20,10 @@ echo "$pci" >$drv/unbind || { echo "not ok - unbind $pci before the trace"; exit
 # stdin is a fifo that the script keeps open, so that it outlives the traced command).
 cat >/tmp/client-start <<W
 echo $pci >$drv/bind
-i=0; while [ ! -e /dev/dri/card0 ] && [ \$i -lt 200 ]; do sleep 0.05; i=\$((i + 1)); done
+i=0; while [ ! -e /dev/dri/card0 ] && [ \$i -lt 1200 ]; do sleep 0.05; i=\$((i + 1)); done
 sgtrace_drm_dumb $n </tmp/hold >/tmp/client.out 2>&1 &
 client=\$!
-i=0; while ! grep -q created /tmp/client.out && [ \$i -lt 400 ]; do sleep 0.05; i=\$((i + 1)); done
+i=0; while ! grep -q created /tmp/client.out && [ \$i -lt 1200 ]; do sleep 0.05; i=\$((i + 1)); done
 grep -q created /tmp/client.out || { cat /tmp/client.out; exit 1; }
 W
 # client-stop (in the shell that started it): the client closes its device and exits.
@@ -51,7 +51,7 @@ echo $pci >$drv/unbind
 check "buffers held across the unbind -> $n outlives_unbind" 3 $? outlives_unbind=$n \
 	device=$pci "stack_has=drm_gem_shmem_get_pages_sgt"
 kill -TERM "$(pidof sgtrace_drm_dumb)"
-i=0; while pidof sgtrace_drm_dumb >/dev/null && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+i=0; while pidof sgtrace_drm_dumb >/dev/null && [ $i -lt 1200 ]; do sleep 0.05; i=$((i + 1)); done
 pidof sgtrace_drm_dumb >/dev/null && { echo "not ok - the client did not exit"; exit 1; }
 
 # 2. The client closes after the unbind: each unmap comes after its device's unbind.
