@@ -126,13 +126,9 @@ static bool same_group(const struct sgt_event *a, const struct sgt_event *b)
 	       (a->kind != SGT_UNMAP_MISMATCH || a->udev == b->udev);
 }
 
-static int grow_index(struct sgt_report *r)
+/* Enters every group into idx, an empty open-addressing table of cap slots. */
+static void fill_index(const struct sgt_report *r, uint32_t *idx, size_t cap)
 {
-	size_t cap = r->index_cap ? r->index_cap * 2 : 1024;
-	uint32_t *idx = calloc(cap, sizeof(*idx));
-
-	if (!idx)
-		return -ENOMEM;
 	for (size_t i = 0; i < r->nr_groups; i++) {
 		size_t pos = group_key_hash(&r->groups[i].ex) & (cap - 1);
 
@@ -140,6 +136,16 @@ static int grow_index(struct sgt_report *r)
 			pos = (pos + 1) & (cap - 1);
 		idx[pos] = i + 1;
 	}
+}
+
+static int grow_index(struct sgt_report *r)
+{
+	size_t cap = r->index_cap ? r->index_cap * 2 : 1024;
+	uint32_t *idx = calloc(cap, sizeof(*idx));
+
+	if (!idx)
+		return -ENOMEM;
+	fill_index(r, idx, cap);
 	free(r->index);
 	r->index = idx;
 	r->index_cap = cap;
@@ -234,13 +240,7 @@ void sgt_report_settle_losses(struct sgt_report *r)
 	r->nr_groups = kept;
 	/* The groups moved: index them anew (at the same capacity). */
 	memset(r->index, 0, r->index_cap * sizeof(*r->index));
-	for (size_t i = 0; i < r->nr_groups; i++) {
-		size_t pos = group_key_hash(&r->groups[i].ex) & (r->index_cap - 1);
-
-		while (r->index[pos])
-			pos = (pos + 1) & (r->index_cap - 1);
-		r->index[pos] = i + 1;
-	}
+	fill_index(r, r->index, r->index_cap);
 }
 
 uint64_t sgt_report_failing(const struct sgt_report *r, unsigned int mask)
