@@ -6,8 +6,8 @@
 # those mappings alive past the driver's lifetime.
 #   sh /extra/vm-virtio-gpu.sh METHOD
 method=${1:-auto}
+. /extra/guest-check.sh
 n=4
-pass=0 fail=0
 pci=$(basename "$(readlink -f /sys/class/drm/card0/device)")
 drv=/sys/bus/pci/drivers/virtio-pci
 
@@ -32,16 +32,6 @@ rm -f /tmp/hold
 mkfifo /tmp/hold
 exec 3<>/tmp/hold
 
-check() {
-	name=$1 want=$2 rc=$3
-	shift 3
-	if [ "$rc" = "$want" ] && sgtrace_check /tmp/r.json "$@" >/tmp/c.txt 2>&1; then
-		pass=$((pass + 1)); echo "ok - $method: $name"
-	else
-		fail=$((fail + 1)); echo "not ok - $method: $name (sgtrace exit $rc, expected $want)"
-		sed 's/^/#   /' /tmp/c.txt /tmp/r.txt
-	fi
-}
 
 # 1. The client still holds its buffers when the trace ends: each outlived the unbind.
 sgtrace record --attach="$method" --json /tmp/r.json -- sh -c "
@@ -71,5 +61,4 @@ echo $pci >$drv/unbind
 " >/tmp/r.txt 2>&1
 check "buffers freed before the unbind -> nothing" 0 $? maps=unmaps "maps>=$n"
 
-echo "# $method: $pass passed, $fail failed"
-[ $fail = 0 ]
+guest_summary

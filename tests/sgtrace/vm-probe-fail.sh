@@ -4,18 +4,8 @@
 # inside it (clean), the unmanaged one outlives it.
 #   sh /extra/vm-probe-fail.sh METHOD
 method=${1:-auto}
+. /extra/guest-check.sh
 ko=/lib/modules/sgkm_probe_fail.ko
-pass=0 fail=0
-check() {
-	name=$1 want=$2 rc=$3
-	shift 3
-	if [ "$rc" = "$want" ] && sgtrace_check /tmp/r.json "$@" >/tmp/c.txt 2>&1; then
-		pass=$((pass + 1)); echo "ok - $method: $name"
-	else
-		fail=$((fail + 1)); echo "not ok - $method: $name (sgtrace exit $rc, expected $want)"
-		sed 's/^/#   /' /tmp/c.txt /tmp/r.txt
-	fi
-}
 
 sgtrace record --attach="$method" --json /tmp/r.json -- insmod $ko >/tmp/r.txt 2>&1
 check "failed probe: mapping still live at the end -> outlives_unbind" 3 $? \
@@ -26,5 +16,4 @@ sgtrace record --attach="$method" --json /tmp/r.json -- sh -c "insmod $ko && rmm
 check "failed probe: unmapped at unload -> unmap_after_unbind" 3 $? \
 	unmap_after_unbind=1 maps=2 unmaps=2 unbinds=1 device=sgkm_probe_fail
 
-echo "# $method: $pass passed, $fail failed"
-[ $fail = 0 ]
+guest_summary
