@@ -91,7 +91,3 @@ device_flavour() {
 		echo generic
 	fi
 }
-
-# Kept for the scripts that predate the matrix: the default kernel.
-guest_kernel_abi() { kernel_abi "$(default_kernel)"; }
-guest_kernel_dir() { kernel_dir "$(default_kernel)"; }
